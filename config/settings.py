@@ -1,0 +1,413 @@
+"""Settings schema and loading: a TOML file (DESIGN.md, Interfaces) overridden by environment."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from hqsync.config.errors import ConfigError
+
+CONFIG_ENV = "HQSYNC_CONFIG"
+DEFAULT_CONFIG = "hqsync.toml"
+BACKENDS = ("google", "xlsx")
+LANGUAGES = ("vi", "en")
+TAB_KINDS = ("hospitals", "assessments", "findings")
+DEFAULT_TABS = {"hospitals": "Hospitals", "assessments": "Assessments", "findings": "Findings"}
+SHEETS_ENDPOINT = "https://sheets.googleapis.com"
+DRIVE_ENDPOINT = "https://www.googleapis.com"
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """Where the SQL store lives."""
+
+    url: str = "sqlite:///hqsync.db"
+
+
+@dataclass(frozen=True)
+class GoogleSettings:
+    """How to reach Google: credentials, endpoints and the per-request timeout."""
+
+    credentials: str | None = None
+    sheets_endpoint: str = SHEETS_ENDPOINT
+    drive_endpoint: str = DRIVE_ENDPOINT
+    timeout_s: float = 60.0
+    requests_per_minute: int = 60
+
+
+@dataclass(frozen=True)
+class TabNames:
+    """The names of the three source tabs."""
+
+    hospitals: str = "Hospitals"
+    assessments: str = "Assessments"
+    findings: str = "Findings"
+
+    def as_dict(self) -> dict[str, str]:
+        """Tab kind → tab name."""
+        return {
+            "hospitals": self.hospitals,
+            "assessments": self.assessments,
+            "findings": self.findings,
+        }
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One source spreadsheet written by an AppSheet app."""
+
+    name: str
+    backend: str
+    spreadsheet: str
+    tabs: TabNames = field(default_factory=TabNames)
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    """The spreadsheet leaders read."""
+
+    backend: str = "xlsx"
+    spreadsheet: str = "dashboard.xlsx"
+    language: str = "vi"
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """When the daemon runs its jobs."""
+
+    sync_every: timedelta = timedelta(minutes=10)
+    publish_cron: str = "0 6 * * *"
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """Extra folders holding councils' own rule set files, searched after the shipped ones."""
+
+    rule_set_dirs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DaemonSettings:
+    """Leader election between several daemons on one database."""
+
+    lease_s: float = 60.0
+    misfire_grace_s: float = 300.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration of one hqsync deployment."""
+
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    google: GoogleSettings = field(default_factory=GoogleSettings)
+    sources: tuple[SourceSettings, ...] = ()
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    path: Path | None = None
+
+    def source(self, name: str) -> SourceSettings:
+        """The source called `name`."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} in [[sources]] (configured: {known})")
+
+
+_SECTION_KEYS: dict[str, tuple[str, ...]] = {
+    "database": ("url",),
+    "google": (
+        "credentials",
+        "sheets_endpoint",
+        "drive_endpoint",
+        "timeout_s",
+        "requests_per_minute",
+    ),
+    "dashboard": ("backend", "spreadsheet", "language"),
+    "schedule": ("sync_every", "publish_cron", "timezone"),
+    "scoring": ("rule_set_dirs",),
+    "daemon": ("lease_s", "misfire_grace_s"),
+}
+_SOURCE_KEYS = ("name", "backend", "spreadsheet", "tabs")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
+_DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+_SHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
+
+
+def parse_duration(text: str, key: str = "duration") -> timedelta:
+    """Parse `30s`, `10m`, `1h`, `1d` (or plain seconds) into a timedelta."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ConfigError(f"{key}: {text!r} is not a duration; write e.g. '30s', '10m' or '1h'")
+    seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    if seconds <= 0:
+        raise ConfigError(f"{key}: {text!r} must be longer than zero")
+    return timedelta(seconds=seconds)
+
+
+def spreadsheet_id(value: str) -> str:
+    """The spreadsheet id in a Google Sheets URL, or the value itself when it is already an id."""
+    match = _SHEET_URL.search(value)
+    return match.group(1) if match else value.strip()
+
+
+def config_path(
+    explicit: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None
+) -> Path:
+    """The config file to use: the explicit one, else $HQSYNC_CONFIG, else ./hqsync.toml."""
+    env = os.environ if environ is None else environ
+    return Path(explicit or env.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the TOML config at `path`, apply HQSYNC_* environment overrides and validate it."""
+    env = dict(os.environ if environ is None else environ)
+    file = config_path(path, env)
+    if not file.exists():
+        raise ConfigError(
+            f"config file {file} not found; run 'hqsync demo' for an example, "
+            f"or pass --config PATH / set {CONFIG_ENV}"
+        )
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot be read: {exc}") from exc
+    return settings_from_mapping(data, env, base_dir=file.resolve().parent, path=file)
+
+
+def settings_from_mapping(
+    data: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+    path: Path | None = None,
+) -> Settings:
+    """Validate a parsed config mapping (plus environment overrides) into Settings."""
+    env = {} if environ is None else environ
+    base = base_dir or Path.cwd()
+    raw = {k: dict(v) if isinstance(v, Mapping) else v for k, v in data.items()}
+    _apply_environment(raw, env)
+    for key in raw:
+        if key not in _SECTION_KEYS and key != "sources":
+            raise ConfigError(
+                f"unknown config section [{key}]; known: {', '.join([*_SECTION_KEYS, 'sources'])}"
+            )
+    sections = {}
+    for name, keys in _SECTION_KEYS.items():
+        section = raw.get(name, {})
+        if not isinstance(section, Mapping):
+            raise ConfigError(f"[{name}] must be a table")
+        for key in section:
+            if key not in keys:
+                raise ConfigError(f"unknown config key {name}.{key}; known: {', '.join(keys)}")
+        sections[name] = section
+
+    db = sections["database"]
+    database = DatabaseSettings(
+        url=_resolve_db_url(_str(db, "database", "url", DatabaseSettings.url), base)
+    )
+    g = sections["google"]
+    credentials = _opt_str(g, "google", "credentials")
+    if credentials and credentials != "adc":
+        credentials = str(_resolve_path(credentials, base))
+    google = GoogleSettings(
+        credentials=credentials,
+        sheets_endpoint=_endpoint(g, "sheets_endpoint", SHEETS_ENDPOINT),
+        drive_endpoint=_endpoint(g, "drive_endpoint", DRIVE_ENDPOINT),
+        timeout_s=_positive(g, "google", "timeout_s", 60.0),
+        requests_per_minute=int(_positive(g, "google", "requests_per_minute", 60)),
+    )
+    sources = _sources(raw.get("sources", []), base)
+    d = sections["dashboard"]
+    dash_backend = _choice(d, "dashboard", "backend", BACKENDS, "xlsx")
+    dash_sheet = _str(d, "dashboard", "spreadsheet", "dashboard.xlsx")
+    dashboard = DashboardSettings(
+        backend=dash_backend,
+        spreadsheet=(
+            str(_resolve_path(dash_sheet, base))
+            if dash_backend == "xlsx"
+            else spreadsheet_id(dash_sheet)
+        ),
+        language=_choice(d, "dashboard", "language", LANGUAGES, "vi"),
+    )
+    s = sections["schedule"]
+    schedule = ScheduleSettings(
+        sync_every=parse_duration(s.get("sync_every", "10m"), "schedule.sync_every"),
+        publish_cron=_cron(_str(s, "schedule", "publish_cron", "0 6 * * *")),
+        timezone=_timezone(_str(s, "schedule", "timezone", "Asia/Ho_Chi_Minh")),
+    )
+    sc = sections["scoring"]
+    dirs = sc.get("rule_set_dirs", [])
+    if isinstance(dirs, str):
+        dirs = [dirs]
+    if not isinstance(dirs, list) or not all(isinstance(x, str) for x in dirs):
+        raise ConfigError("scoring.rule_set_dirs must be a list of folder paths")
+    scoring = ScoringSettings(rule_set_dirs=tuple(str(_resolve_path(x, base)) for x in dirs))
+    dm = sections["daemon"]
+    daemon = DaemonSettings(
+        lease_s=_positive(dm, "daemon", "lease_s", 60.0),
+        misfire_grace_s=_positive(dm, "daemon", "misfire_grace_s", 300.0),
+    )
+    return Settings(
+        database=database,
+        google=google,
+        sources=sources,
+        dashboard=dashboard,
+        schedule=schedule,
+        scoring=scoring,
+        daemon=daemon,
+        path=path,
+    )
+
+
+def redact_url(url: str) -> str:
+    """The database URL with any password replaced by ***."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def _apply_environment(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    for name, value in env.items():
+        if not name.startswith("HQSYNC_") or name == CONFIG_ENV:
+            continue
+        rest = name[len("HQSYNC_") :].lower()
+        section = next((s for s in _SECTION_KEYS if rest.startswith(s + "_")), None)
+        if section is None:
+            continue  # not a settings variable (e.g. HQSYNC_CONFIG, test helpers)
+        key = rest[len(section) + 1 :]
+        if key not in _SECTION_KEYS[section]:
+            raise ConfigError(
+                f"environment variable {name}: unknown key {section}.{key}; "
+                f"known: {', '.join(_SECTION_KEYS[section])}"
+            )
+        target = raw.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise ConfigError(f"[{section}] must be a table")
+        target[key] = value.split(",") if key == "rule_set_dirs" else value
+
+
+def _sources(items: Any, base: Path) -> tuple[SourceSettings, ...]:
+    if not isinstance(items, list):
+        raise ConfigError("sources must be an array of tables: [[sources]]")
+    result: list[SourceSettings] = []
+    for index, item in enumerate(items):
+        where = f"sources[{index}]"
+        if not isinstance(item, Mapping):
+            raise ConfigError(f"{where} must be a table")
+        for key in item:
+            if key not in _SOURCE_KEYS:
+                raise ConfigError(
+                    f"unknown config key {where}.{key}; known: {', '.join(_SOURCE_KEYS)}"
+                )
+        name = _str(item, where, "name", None)
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+            raise ConfigError(f"{where}.name {name!r}: use letters, digits, '-', '_' or '.'")
+        if any(s.name == name for s in result):
+            raise ConfigError(f"{where}.name {name!r} is used by two sources; names must differ")
+        backend = _choice(item, where, "backend", BACKENDS, None)
+        sheet = _str(item, where, "spreadsheet", None)
+        sheet = str(_resolve_path(sheet, base)) if backend == "xlsx" else spreadsheet_id(sheet)
+        tabs_raw = item.get("tabs", {})
+        if not isinstance(tabs_raw, Mapping):
+            raise ConfigError(f'{where}.tabs must be a table like {{ hospitals = "Hospitals" }}')
+        for key, value in tabs_raw.items():
+            if key not in TAB_KINDS:
+                raise ConfigError(
+                    f"unknown config key {where}.tabs.{key}; known: {', '.join(TAB_KINDS)}"
+                )
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}.tabs.{key} must be a non-empty tab name")
+        tabs = TabNames(**{k: str(tabs_raw.get(k, DEFAULT_TABS[k])) for k in TAB_KINDS})
+        result.append(SourceSettings(name=name, backend=backend, spreadsheet=sheet, tabs=tabs))
+    return tuple(result)
+
+
+def _str(section: Mapping[str, Any], where: str, key: str, default: str | None) -> str:
+    value = section.get(key, default)
+    if value is None:
+        raise ConfigError(f"{where}.{key} is required")
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}.{key} must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _opt_str(section: Mapping[str, Any], where: str, key: str) -> str | None:
+    return _str(section, where, key, None) if section.get(key) is not None else None
+
+
+def _choice(
+    section: Mapping[str, Any], where: str, key: str, choices: tuple[str, ...], default: str | None
+) -> str:
+    value = _str(section, where, key, default).lower()
+    if value not in choices:
+        raise ConfigError(f"{where}.{key} = {value!r}: must be one of {', '.join(choices)}")
+    return value
+
+
+def _positive(section: Mapping[str, Any], where: str, key: str, default: float) -> float:
+    value = section.get(key, default)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.{key} = {value!r}: must be a number") from None
+    if number <= 0:
+        raise ConfigError(f"{where}.{key} = {value!r}: must be greater than zero")
+    return number
+
+
+def _endpoint(section: Mapping[str, Any], key: str, default: str) -> str:
+    value = _str(section, "google", key, default).rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ConfigError(f"google.{key} = {value!r}: must be an http(s) URL")
+    return value
+
+
+def _cron(expr: str) -> str:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expr)
+    except ValueError as exc:
+        raise ConfigError(f"schedule.publish_cron = {expr!r}: not a crontab line ({exc})") from None
+    return expr
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"schedule.timezone = {name!r}: not an IANA time zone (e.g. Asia/Ho_Chi_Minh)"
+        ) from None
+    return name
+
+
+def _resolve_path(value: str, base: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _resolve_db_url(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/"):
+        rest = url[len(prefix) :]
+        if rest and not rest.startswith(":memory:") and not rest.startswith("file:"):
+            return prefix + str(_resolve_path(rest, base))
+    return url
+
+
+def with_overrides(settings: Settings, **changes: Any) -> Settings:
+    """A copy of `settings` with top-level fields replaced (for tests and the demo)."""
+    return replace(settings, **changes)
