@@ -39,7 +39,11 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     """Declarative base of every hqsync table."""
 
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: sa.JSON(), list[Any]: sa.JSON()}
+    type_annotation_map = {  # noqa: RUF012
+        datetime: UTCDateTime(),
+        dict[str, Any]: sa.JSON(),
+        list[Any]: sa.JSON(),
+    }
 
 
 class SourceRowMixin:
