@@ -54,7 +54,7 @@ def start_run(
     started_at: datetime | None = None,
 ) -> int:
     """Log the start of a run (outcome 'running', committed at once); returns its id."""
-    values = {
+    values: dict[str, Any] = {
         "job": job,
         "source": source,
         "holder": holder,

@@ -1,0 +1,335 @@
+"""The pipeline: sync every source, score what changed, publish the dashboard."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from hqsync.config.errors import HqsyncError
+from hqsync.config.rulesets import RuleSet, load_rule_sets
+from hqsync.config.settings import Settings, SourceSettings
+from hqsync.models import results
+from hqsync.models.runs import finish_run, start_run
+from hqsync.models.tables import SourceState, utcnow
+from hqsync.sync.backends import open_dashboard_writer, open_source_reader
+from hqsync.sync.interfaces import DashboardWriter, SourceReader
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int], None]
+"""Called as (stage label, done, total) while a long stage runs."""
+
+SCORE_CHUNK = 500
+"""Assessments scored per batch: bounds memory on a country-wide store."""
+
+
+def default_holder() -> str:
+    """A name for this process in the run log and the lease: host:pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What one sync pass over all sources did."""
+
+    changed: bool
+    """True when any source was read afresh (so scores and the dashboard may be stale)."""
+    failed_sources: tuple[str, ...] = ()
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    """What one full cycle (sync → score → publish) did."""
+
+    sync: SyncOutcome
+    scored: int
+    published: bool
+    publish_error: str | None = None
+    score_error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True when any part of the cycle failed."""
+        return bool(self.sync.failed_sources or self.publish_error or self.score_error)
+
+
+class Pipeline:
+    """Runs the jobs of one deployment against one store; every collaborator is injectable."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        holder: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        progress: ProgressCallback | None = None,
+        reader_factory: Callable[[SourceSettings], SourceReader] | None = None,
+        writer_factory: Callable[[], DashboardWriter] | None = None,
+        rule_sets: Mapping[str, RuleSet] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.holder = holder or default_holder()
+        self.clock = clock
+        self.progress = progress
+        self._reader_factory = reader_factory or (lambda s: open_source_reader(settings, s))
+        self._writer_factory = writer_factory or (lambda: open_dashboard_writer(settings))
+        self._rule_sets = dict(rule_sets) if rule_sets is not None else None
+
+    @property
+    def rule_sets(self) -> dict[str, RuleSet]:
+        """The shipped rule sets plus the council's own (loaded once)."""
+        if self._rule_sets is None:
+            self._rule_sets = load_rule_sets(self.settings.scoring.rule_set_dirs)
+        return self._rule_sets
+
+    # --- sync -------------------------------------------------------------------------------
+
+    def sync(self, sources: tuple[str, ...] | None = None, force: bool = False) -> SyncOutcome:
+        """Sync the named sources (all by default); unchanged sources are skipped unless forced.
+
+        A failing source is logged in the run log and does not stop the others.
+        """
+        chosen = (
+            [self.settings.source(n) for n in sources] if sources else list(self.settings.sources)
+        )
+        changed = False
+        failed: list[str] = []
+        rows: dict[str, dict[str, int]] = {}
+        errors: dict[str, str] = {}
+        for index, source in enumerate(chosen):
+            self._report(f"sync {source.name}", index, len(chosen))
+            outcome, counts, error = self._sync_source(source, force)
+            rows[source.name] = counts
+            if outcome == "ok":
+                changed = True
+            elif outcome == "failed":
+                failed.append(source.name)
+                errors[source.name] = error or "unknown error"
+        self._report("sync", len(chosen), len(chosen))
+        return SyncOutcome(changed=changed, failed_sources=tuple(failed), rows=rows, errors=errors)
+
+    def _sync_source(
+        self, source: SourceSettings, force: bool
+    ) -> tuple[str, dict[str, int], str | None]:
+        from hqsync.sync.normalise import normalise_source
+        from hqsync.sync.upsert import upsert_source
+
+        started = self.clock()
+        run_id = start_run(self.engine, "sync", self.holder, source.name, started)
+        reader: SourceReader | None = None
+        try:
+            reader = self._reader_factory(source)
+            marker = reader.change_marker()
+            if not force and marker is not None and marker == self._stored_marker(source.name):
+                finish_run(
+                    self.engine,
+                    run_id,
+                    "skipped",
+                    requests=reader.requests_made,
+                    finished_at=self.clock(),
+                )
+                log.info("source %s unchanged since the last sync; skipped", source.name)
+                return "skipped", {}, None
+            snapshot = reader.read(list(source.tabs.as_dict().values()))
+            data = normalise_source(
+                snapshot, source.tabs, self.rule_sets, timezone=self.settings.schedule.timezone
+            )
+            now = self.clock()
+            with self.engine.begin() as conn:
+                counts = upsert_source(conn, source.name, data, now)
+                self._store_marker(conn, source.name, marker, now)
+                rows = counts.as_rows()
+                finish_run(
+                    conn,
+                    run_id,
+                    "ok",
+                    requests=reader.requests_made,
+                    rows=rows,
+                    finished_at=self.clock(),
+                )
+            log.info(
+                "source %s synced: %s", source.name, ", ".join(f"{k} {v}" for k, v in rows.items())
+            )
+            return "ok", rows, None
+        except HqsyncError as exc:
+            message = str(exc)
+            log.error("source %s failed: %s", source.name, message)
+        except Exception as exc:  # a bug or an unexpected library error: keep the schedule alive
+            message = f"unexpected error: {type(exc).__name__}: {exc}"
+            log.exception("source %s failed unexpectedly", source.name)
+        finish_run(
+            self.engine,
+            run_id,
+            "failed",
+            requests=reader.requests_made if reader else 0,
+            error=message,
+            finished_at=self.clock(),
+        )
+        return "failed", {}, message
+
+    def _stored_marker(self, source: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(SourceState.modified_marker).where(SourceState.source == source)
+            ).scalar_one_or_none()
+
+    @staticmethod
+    def _store_marker(conn: sa.Connection, source: str, marker: str | None, now: datetime) -> None:
+        updated = conn.execute(
+            sa.update(SourceState)
+            .where(SourceState.source == source)
+            .values(modified_marker=marker, last_synced_at=now)
+        )
+        if not updated.rowcount:
+            conn.execute(
+                sa.insert(SourceState).values(
+                    source=source, modified_marker=marker, last_synced_at=now
+                )
+            )
+
+    # --- score ------------------------------------------------------------------------------
+
+    def score(self) -> int:
+        """Score every assessment whose inputs changed; returns how many results changed."""
+        from hqsync.scoring import score_assessments
+
+        rule_sets = self.rule_sets
+        fingerprints = {rid: rs.fingerprint for rid, rs in rule_sets.items()}
+        with self.engine.begin() as conn:
+            results.mark_stale_rule_sets(conn, fingerprints)
+            removed = results.drop_scores_of_deleted(conn)
+            pending = results.assessments_to_score(conn)
+        if not pending and not removed:
+            return 0
+        run_id = start_run(self.engine, "score", self.holder, None, self.clock())
+        try:
+            total = len(pending)
+            changed = unknown = 0
+            for start in range(0, total, SCORE_CHUNK):
+                self._report("score", start, total)
+                chunk = pending[start : start + SCORE_CHUNK]
+                with self.engine.begin() as conn:
+                    inputs = results.load_scoring_inputs(conn, chunk)
+                    known = inputs.assessments["standard"].isin(list(rule_sets))
+                    orphans = inputs.assessments.loc[~known, "assessment_key"].tolist()
+                    if orphans:
+                        unknown += len(orphans)
+                        log.warning(
+                            "%d assessments name a rule set that is no longer "
+                            "configured; left unscored",
+                            len(orphans),
+                        )
+                        results.clear_needs_scoring(conn, [results.split_key(k) for k in orphans])
+                    frames = score_assessments(
+                        inputs.assessments[known], inputs.findings, inputs.hospitals, rule_sets
+                    )
+                    changed += results.save_scores(
+                        conn, frames.scores, frames.criteria, fingerprints, self.clock()
+                    )
+            self._report("score", total, total)
+            rows = {
+                "pending": total,
+                "changed": changed,
+                "removed": removed,
+                "unknown_standard": unknown,
+            }
+            finish_run(self.engine, run_id, "ok", rows=rows, finished_at=self.clock())
+            log.info("scored %d assessments (%d results changed)", total, changed)
+            return changed
+        except Exception as exc:
+            finish_run(
+                self.engine, run_id, "failed", error=_describe(exc), finished_at=self.clock()
+            )
+            raise
+
+    # --- publish ----------------------------------------------------------------------------
+
+    def publish(self) -> None:
+        """Write the dashboard from the store, in one atomic write."""
+        from hqsync.sync.dashboard import build_dashboard, load_dashboard_data
+
+        run_id = start_run(self.engine, "publish", self.holder, None, self.clock())
+        writer: DashboardWriter | None = None
+        try:
+            started = time.monotonic()
+            data = load_dashboard_data(self.engine, self.rule_sets)
+            dashboard = build_dashboard(data, self.settings.dashboard.language, self.clock())
+            writer = self._writer_factory()
+            writer.publish(dashboard)
+            rows = {t.key: len(t.rows) for t in dashboard.tables}
+            finish_run(
+                self.engine,
+                run_id,
+                "ok",
+                requests=writer.requests_made,
+                rows=rows,
+                finished_at=self.clock(),
+            )
+            log.info(
+                "dashboard published (%s) in %.1fs",
+                self.settings.dashboard.spreadsheet,
+                time.monotonic() - started,
+            )
+        except Exception as exc:
+            finish_run(
+                self.engine,
+                run_id,
+                "failed",
+                requests=writer.requests_made if writer else 0,
+                error=_describe(exc),
+                finished_at=self.clock(),
+            )
+            raise
+
+    # --- cycle ------------------------------------------------------------------------------
+
+    def run_cycle(self, publish_always: bool = False) -> CycleResult:
+        """Sync; when data changed (or `publish_always`), score and publish.
+
+        Never raises for a failing source or publish: failures are in the result and the log.
+        """
+        outcome = self.sync()
+        scored = 0
+        score_error = publish_error = None
+        published = False
+        try:
+            scored = self.score()
+        except Exception as exc:
+            score_error = _describe(exc)
+            log.error("scoring failed: %s", score_error)
+        if score_error is None and (outcome.changed or scored or publish_always):
+            try:
+                self.publish()
+                published = True
+            except Exception as exc:
+                publish_error = _describe(exc)
+                log.error("publish failed: %s", publish_error)
+        return CycleResult(
+            sync=outcome,
+            scored=scored,
+            published=published,
+            publish_error=publish_error,
+            score_error=score_error,
+        )
+
+    def _report(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, HqsyncError):
+        return str(exc)
+    return f"unexpected error: {type(exc).__name__}: {exc}"

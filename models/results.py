@@ -1,0 +1,479 @@
+"""Repository functions for scoring: what needs scoring, its inputs, and storing results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from hqsync.models.tables import (
+    Assessment,
+    AssessmentScore,
+    CriterionResult,
+    Finding,
+    Hospital,
+    RejectedRow,
+)
+
+KEY_SEPARATOR = "\x1f"
+
+
+def make_key(source: str, ident: str) -> str:
+    """The store-wide key of a row: its source and its id (ids are namespaced per source)."""
+    return f"{source}{KEY_SEPARATOR}{ident}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """(source, id) of a key made by `make_key`."""
+    source, _, ident = key.partition(KEY_SEPARATOR)
+    return source, ident
+
+
+@dataclass(frozen=True)
+class ScoringInputs:
+    """The frames `hqsync.scoring.score_assessments` takes, for a set of assessments."""
+
+    assessments: pd.DataFrame
+    findings: pd.DataFrame
+    hospitals: pd.DataFrame
+
+
+def mark_stale_rule_sets(conn: Connection, fingerprints: Mapping[str, str]) -> int:
+    """Flag for re-scoring every assessment scored under an older version of its rule set."""
+    flagged = 0
+    for standard, fingerprint in fingerprints.items():
+        stale = sa.select(AssessmentScore.source, AssessmentScore.assessment_id).where(
+            AssessmentScore.standard == standard,
+            AssessmentScore.rule_set_fingerprint != fingerprint,
+        )
+        rows = conn.execute(stale).all()
+        for source, assessment_id in rows:
+            conn.execute(
+                sa.update(Assessment)
+                .where(
+                    Assessment.source == source,
+                    Assessment.assessment_id == assessment_id,
+                    Assessment.needs_scoring.is_(False),
+                )
+                .values(needs_scoring=True)
+            )
+        flagged += len(rows)
+    return flagged
+
+
+def assessments_to_score(conn: Connection) -> list[tuple[str, str]]:
+    """(source, assessment_id) of every live assessment flagged for scoring."""
+    stmt = (
+        sa.select(Assessment.source, Assessment.assessment_id)
+        .where(Assessment.needs_scoring.is_(True), Assessment.deleted.is_(False))
+        .order_by(Assessment.source, Assessment.assessment_id)
+    )
+    return [(r[0], r[1]) for r in conn.execute(stmt).all()]
+
+
+def drop_scores_of_deleted(conn: Connection) -> int:
+    """Remove derived results of assessments that vanished from their sheet."""
+    gone = sa.select(Assessment.source, Assessment.assessment_id).where(
+        Assessment.deleted.is_(True)
+    )
+    removed = 0
+    for table in (CriterionResult, AssessmentScore):
+        result = conn.execute(
+            sa.delete(table).where(sa.tuple_(table.source, table.assessment_id).in_(gone))
+        )
+        removed += result.rowcount or 0
+    conn.execute(
+        sa.update(Assessment)
+        .where(Assessment.deleted.is_(True), Assessment.needs_scoring.is_(True))
+        .values(needs_scoring=False)
+    )
+    return removed
+
+
+def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> ScoringInputs:
+    """Assessments, live findings and hospital profiles for the given (source, id) pairs."""
+    by_source: dict[str, list[str]] = {}
+    for source, ident in keys:
+        by_source.setdefault(source, []).append(ident)
+    assessments: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
+    hospital_ids: dict[str, set[str]] = {}
+    for source, ids in by_source.items():
+        for chunk in _chunks(ids, 900):
+            rows = conn.execute(
+                sa.select(
+                    Assessment.assessment_id,
+                    Assessment.hospital_id,
+                    Assessment.standard,
+                    Assessment.kind,
+                    Assessment.assessed_on,
+                    Assessment.status,
+                ).where(Assessment.source == source, Assessment.assessment_id.in_(chunk))
+            ).all()
+            for a in rows:
+                assessments.append(
+                    {
+                        "assessment_key": make_key(source, a.assessment_id),
+                        "hospital_key": make_key(source, a.hospital_id),
+                        "standard": a.standard,
+                        "kind": a.kind,
+                        "assessed_on": a.assessed_on,
+                        "status": a.status,
+                    }
+                )
+                hospital_ids.setdefault(source, set()).add(a.hospital_id)
+            frows = conn.execute(
+                sa.select(Finding.assessment_id, Finding.item_code, Finding.result).where(
+                    Finding.source == source,
+                    Finding.deleted.is_(False),
+                    Finding.assessment_id.in_(chunk),
+                )
+            ).all()
+            findings.extend(
+                {
+                    "assessment_key": make_key(source, f.assessment_id),
+                    "item_code": f.item_code,
+                    "result": f.result,
+                }
+                for f in frows
+            )
+    hospitals: list[dict[str, Any]] = []
+    for source, hids in hospital_ids.items():
+        for chunk in _chunks(sorted(hids), 900):
+            for h in conn.execute(
+                sa.select(
+                    Hospital.hospital_id, Hospital.has_obstetrics, Hospital.has_pediatrics
+                ).where(Hospital.source == source, Hospital.hospital_id.in_(chunk))
+            ).all():
+                hospitals.append(
+                    {
+                        "hospital_key": make_key(source, h.hospital_id),
+                        "has_obstetrics": h.has_obstetrics,
+                        "has_pediatrics": h.has_pediatrics,
+                    }
+                )
+    return ScoringInputs(
+        assessments=pd.DataFrame(
+            assessments,
+            columns=["assessment_key", "hospital_key", "standard", "kind", "assessed_on", "status"],
+        ),
+        findings=pd.DataFrame(findings, columns=["assessment_key", "item_code", "result"]),
+        hospitals=pd.DataFrame(
+            hospitals, columns=["hospital_key", "has_obstetrics", "has_pediatrics"]
+        ),
+    )
+
+
+def save_scores(
+    conn: Connection,
+    scores: pd.DataFrame,
+    criteria: pd.DataFrame,
+    fingerprints: Mapping[str, str],
+    now: datetime,
+) -> int:
+    """Store results of scored assessments; rows whose result did not change are left alone.
+
+    Returns how many assessments' stored results changed. Clears their needs_scoring flag.
+    """
+    criteria_by_key: dict[str, list[dict[str, Any]]] = {}
+    for record in _records(criteria):
+        criteria_by_key.setdefault(str(record["assessment_key"]), []).append(record)
+    keys = [str(k) for k in scores["assessment_key"]]
+    existing = _existing_hashes(conn, keys)
+    changed = 0
+    for record in _records(scores):
+        key = str(record["assessment_key"])
+        source, ident = split_key(key)
+        crit_rows = [_criterion_row(source, ident, c) for c in criteria_by_key.get(key, [])]
+        score_row = _score_row(source, ident, record, fingerprints.get(str(record["standard"]), ""))
+        digest = _hash({"score": score_row, "criteria": crit_rows})
+        if existing.get(key) == digest:
+            continue
+        changed += 1
+        conn.execute(
+            sa.delete(CriterionResult).where(
+                CriterionResult.source == source, CriterionResult.assessment_id == ident
+            )
+        )
+        conn.execute(
+            sa.delete(AssessmentScore).where(
+                AssessmentScore.source == source, AssessmentScore.assessment_id == ident
+            )
+        )
+        conn.execute(
+            sa.insert(AssessmentScore).values(**score_row, result_hash=digest, computed_at=now)
+        )
+        if crit_rows:
+            conn.execute(sa.insert(CriterionResult), crit_rows)
+    for source, ids in _group(keys).items():
+        for chunk in _chunks(ids, 900):
+            conn.execute(
+                sa.update(Assessment)
+                .where(
+                    Assessment.source == source,
+                    Assessment.assessment_id.in_(chunk),
+                    Assessment.needs_scoring.is_(True),
+                )
+                .values(needs_scoring=False)
+            )
+    return changed
+
+
+def clear_needs_scoring(conn: Connection, keys: Iterable[tuple[str, str]]) -> None:
+    """Clear the flag of assessments that cannot be scored (their rule set is gone)."""
+    for source, ids in _group([make_key(s, i) for s, i in keys]).items():
+        conn.execute(
+            sa.update(Assessment)
+            .where(Assessment.source == source, Assessment.assessment_id.in_(ids))
+            .values(needs_scoring=False)
+        )
+
+
+def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every live assessment with its stored score, and every stored criterion result.
+
+    The first frame has the assessment's own columns (source, assessment_id, hospital_id, kind,
+    assessed_on, status, …) beside the score's; keys as in `make_key`.
+    """
+    a, s = Assessment, AssessmentScore
+    stmt = (
+        sa.select(
+            a.source,
+            a.assessment_id,
+            a.hospital_id,
+            a.kind,
+            a.assessed_on,
+            a.status,
+            a.assessor,
+            s.standard,
+            s.method,
+            s.score,
+            s.passed,
+            s.band,
+            s.applicable,
+            s.assessed,
+            s.level_counts,
+            s.parts,
+            s.details,
+        )
+        .join(s, sa.and_(s.source == a.source, s.assessment_id == a.assessment_id))
+        .where(a.deleted.is_(False))
+        .order_by(a.source, a.assessment_id)
+    )
+    scores = pd.DataFrame(
+        [dict(r._mapping) for r in conn.execute(stmt)],
+        columns=[
+            "source",
+            "assessment_id",
+            "hospital_id",
+            "kind",
+            "assessed_on",
+            "status",
+            "assessor",
+            "standard",
+            "method",
+            "score",
+            "passed",
+            "band",
+            "applicable",
+            "assessed",
+            "level_counts",
+            "parts",
+            "details",
+        ],
+    )
+    scores.insert(
+        0,
+        "assessment_key",
+        [make_key(x, y) for x, y in zip(scores["source"], scores["assessment_id"], strict=True)],
+    )
+    scores.insert(
+        1,
+        "hospital_key",
+        [make_key(x, y) for x, y in zip(scores["source"], scores["hospital_id"], strict=True)],
+    )
+    c = CriterionResult
+    live = sa.select(a.source, a.assessment_id).where(a.deleted.is_(False))
+    crit_stmt = (
+        sa.select(c.source, c.assessment_id, c.code, c.level, c.value, c.status, c.details)
+        .where(sa.tuple_(c.source, c.assessment_id).in_(live))
+        .order_by(c.source, c.assessment_id, c.code)
+    )
+    criteria = pd.DataFrame(
+        [dict(r._mapping) for r in conn.execute(crit_stmt)],
+        columns=["source", "assessment_id", "code", "level", "value", "status", "details"],
+    )
+    criteria.insert(
+        0,
+        "assessment_key",
+        [
+            make_key(x, y)
+            for x, y in zip(criteria["source"], criteria["assessment_id"], strict=True)
+        ],
+    )
+    return scores, criteria
+
+
+def load_hospitals(conn: Connection) -> pd.DataFrame:
+    """Every live hospital with its profile."""
+    h = Hospital
+    stmt = (
+        sa.select(
+            h.source,
+            h.hospital_id,
+            h.name,
+            h.district,
+            h.ownership,
+            h.has_obstetrics,
+            h.has_pediatrics,
+            h.active,
+        )
+        .where(h.deleted.is_(False))
+        .order_by(h.source, h.hospital_id)
+    )
+    frame = pd.DataFrame(
+        [dict(r._mapping) for r in conn.execute(stmt)],
+        columns=[
+            "source",
+            "hospital_id",
+            "name",
+            "district",
+            "ownership",
+            "has_obstetrics",
+            "has_pediatrics",
+            "active",
+        ],
+    )
+    frame.insert(
+        0,
+        "hospital_key",
+        [make_key(x, y) for x, y in zip(frame["source"], frame["hospital_id"], strict=True)],
+    )
+    return frame
+
+
+def load_rejected_rows(conn: Connection) -> list[dict[str, Any]]:
+    """Every rejected row, by source, tab and row number."""
+    r = RejectedRow
+    stmt = sa.select(
+        r.source, r.tab, r.row_number, r.column, r.key, r.reason_en, r.reason_vi, r.raw
+    ).order_by(r.source, r.tab, r.row_number, r.id)
+    return [dict(row._mapping) for row in conn.execute(stmt)]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as plain dicts keyed by column name."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _existing_hashes(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for source, ids in _group(keys).items():
+        for chunk in _chunks(ids, 900):
+            stmt = sa.select(AssessmentScore.assessment_id, AssessmentScore.result_hash).where(
+                AssessmentScore.source == source, AssessmentScore.assessment_id.in_(chunk)
+            )
+            found.update({make_key(source, i): h for i, h in conn.execute(stmt).all()})
+    return found
+
+
+def _score_row(
+    source: str, ident: str, record: Mapping[str, Any], fingerprint: str
+) -> dict[str, Any]:
+    return {
+        "source": source,
+        "assessment_id": ident,
+        "standard": str(record["standard"]),
+        "method": str(record["method"]),
+        "score": _float_or_none(record.get("score")),
+        "passed": _bool_or_none(record.get("passed")),
+        "band": _str_or_none(record.get("band")),
+        "applicable": int(record.get("applicable") or 0),
+        "assessed": int(record.get("assessed") or 0),
+        "level_counts": _jsonable(record.get("level_counts") or {}),
+        "parts": _jsonable(record.get("parts") or {}),
+        "details": _jsonable(record.get("details") or {}),
+        "rule_set_fingerprint": fingerprint,
+    }
+
+
+def _criterion_row(source: str, ident: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    level = record.get("level")
+    return {
+        "source": source,
+        "assessment_id": ident,
+        "code": str(record["code"]),
+        "level": None if level is None or pd.isna(level) else int(level),
+        "value": _float_or_none(record.get("value")),
+        "status": str(record.get("status") or ""),
+        "details": _jsonable(record.get("details") or {}),
+    }
+
+
+def _float_or_none(value: Any) -> float | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+        return None
+    return float(value)
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return bool(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    """A plain-JSON copy: numpy scalars made plain, NaN/NA as None, dates as ISO, sorted keys."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, set | frozenset):
+        return [_jsonable(v) for v in sorted(value, key=str)]
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
+        return _jsonable(value.tolist())
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _json_default(value: Any) -> Any:
+    return _jsonable(value)
+
+
+def _hash(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=_json_default, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _group(keys: Iterable[str]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for key in keys:
+        source, ident = split_key(key)
+        grouped.setdefault(source, []).append(ident)
+    return grouped
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -1,0 +1,25 @@
+"""Choosing a backend: the reader for a source and the writer for the dashboard, by config."""
+
+from __future__ import annotations
+
+from hqsync.config.settings import Settings, SourceSettings
+from hqsync.sync.interfaces import DashboardWriter, SourceReader
+from hqsync.sync.xlsx import XlsxDashboardWriter, XlsxSourceReader
+
+
+def open_source_reader(settings: Settings, source: SourceSettings) -> SourceReader:
+    """A reader for `source`: a local workbook, or a Google spreadsheet with read-only scopes."""
+    if source.backend == "xlsx":
+        return XlsxSourceReader(source.spreadsheet)
+    from hqsync.sync.google import open_google_reader
+
+    return open_google_reader(settings.google, source.spreadsheet)
+
+
+def open_dashboard_writer(settings: Settings) -> DashboardWriter:
+    """A writer for the configured dashboard (local workbook or Google spreadsheet)."""
+    if settings.dashboard.backend == "xlsx":
+        return XlsxDashboardWriter(settings.dashboard.spreadsheet)
+    from hqsync.sync.google import open_google_writer
+
+    return open_google_writer(settings.google, settings.dashboard.spreadsheet)

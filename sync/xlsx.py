@@ -1,0 +1,221 @@
+"""The local workbook backend: read a source .xlsx, write the dashboard .xlsx atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import LineChart as XlLineChart
+from openpyxl.chart import Reference
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+
+from hqsync.config.errors import BackendError
+from hqsync.sync.interfaces import CellValue, Column, Dashboard, RawTab, SourceSnapshot, Table
+
+log = logging.getLogger(__name__)
+
+_NUMBER_FORMATS = {
+    "integer": "0",
+    "date": "dd/mm/yyyy",
+    "datetime": "dd/mm/yyyy hh:mm",
+    "text": "@",
+}
+_HEADER_FILL = "#1F4E78"
+
+
+class XlsxSourceReader:
+    """Reads a source workbook (the AppSheet tabs saved as .xlsx) with typed cell values."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    @property
+    def requests_made(self) -> int:
+        """Local files cost no API requests."""
+        return 0
+
+    def change_marker(self) -> str | None:
+        """The file's modification time and size; None when the file is missing."""
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return f"{stat.st_mtime_ns}:{stat.st_size}"
+
+    def read(self, tabs: Sequence[str]) -> SourceSnapshot:
+        """Read the named tabs; trailing empty cells and rows are trimmed as Google does."""
+        marker = self.change_marker()
+        if marker is None:
+            raise BackendError(f"source workbook {self.path} not found; check sources.spreadsheet")
+        try:
+            workbook = load_workbook(self.path, read_only=True, data_only=True)
+        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+            raise BackendError(f"{self.path} is not a readable .xlsx workbook: {exc}") from exc
+        try:
+            available = tuple(workbook.sheetnames)
+            found: dict[str, RawTab] = {}
+            for name in tabs:
+                if name in available:
+                    rows = workbook[name].iter_rows(values_only=True)
+                    found[name] = RawTab(name=name, rows=_trim(rows))
+        finally:
+            workbook.close()
+        return SourceSnapshot(tabs=found, marker=marker, available_tabs=available)
+
+
+def _trim(rows: Any) -> tuple[tuple[CellValue, ...], ...]:
+    result: list[tuple[CellValue, ...]] = []
+    for row in rows:
+        cells = list(row)
+        while cells and (cells[-1] is None or cells[-1] == ""):
+            cells.pop()
+        result.append(tuple(cells))
+    while result and not result[-1]:
+        result.pop()
+    return tuple(result)
+
+
+def write_source_workbook(
+    path: str | os.PathLike[str], tabs: Mapping[str, Sequence[Sequence[CellValue]]]
+) -> None:
+    """Write a source workbook: one tab per entry, rows as given (first row = headers)."""
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for name, rows in tabs.items():
+        sheet = workbook.create_sheet(title=name)
+        sheet.freeze_panes = "A2"
+        for index, row in enumerate(rows):
+            cells = []
+            for value in row:
+                cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+                if isinstance(value, str) and cell.data_type == "f":
+                    cell.data_type = "s"  # what an inspector typed is text, never a formula
+                if index == 0:
+                    cell.font = bold
+                elif isinstance(value, datetime):
+                    cell.number_format = "dd/mm/yyyy hh:mm"
+                elif isinstance(value, date):
+                    cell.number_format = "dd/mm/yyyy"
+                cells.append(cell)
+            sheet.append(cells)
+    _save_atomically(workbook, Path(path))
+
+
+class XlsxDashboardWriter:
+    """Writes the dashboard as one workbook, to a temporary file renamed into place."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    @property
+    def requests_made(self) -> int:
+        """Local files cost no API requests."""
+        return 0
+
+    def publish(self, dashboard: Dashboard) -> None:
+        """Replace the dashboard workbook with `dashboard`."""
+        workbook = Workbook(write_only=True)
+        styles = _StyleCache()
+        for table in dashboard.tables:
+            _write_table(workbook, table, styles)
+        _save_atomically(workbook, self.path)
+        log.info("dashboard written to %s", self.path)
+
+
+class _StyleCache:
+    """Shares fill and font objects between cells (openpyxl styles are costly to create)."""
+
+    def __init__(self) -> None:
+        self.fills: dict[str, PatternFill] = {}
+        self.header_font = Font(bold=True, color="FFFFFF")
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+
+    def fill(self, colour: str) -> PatternFill:
+        rgb = colour.lstrip("#").upper()
+        if rgb not in self.fills:
+            self.fills[rgb] = PatternFill(start_color=rgb, end_color=rgb, fill_type="solid")
+        return self.fills[rgb]
+
+
+def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
+    sheet = workbook.create_sheet(title=table.title[:31])
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    if table.freeze_rows or table.freeze_columns:
+        sheet.freeze_panes = f"{get_column_letter(table.freeze_columns + 1)}{table.freeze_rows + 1}"
+    header = []
+    for column in table.columns:
+        cell = WriteOnlyCell(sheet, value=column.header)
+        cell.font = styles.header_font
+        cell.fill = styles.fill(_HEADER_FILL)
+        cell.alignment = styles.wrap
+        header.append(cell)
+    sheet.append(header)
+    for row_index, row in enumerate(table.rows):
+        cells = []
+        for col_index, (column, value) in enumerate(zip(table.columns, row, strict=False)):
+            cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+            if isinstance(value, str) and cell.data_type == "f":
+                cell.data_type = "s"  # field text starting with '=' stays text, never a formula
+            number_format = _number_format(column)
+            if number_format and value is not None:
+                cell.number_format = number_format
+            colour = table.fills.get((row_index, col_index))
+            if colour:
+                cell.fill = styles.fill(colour)
+            cells.append(cell)
+        sheet.append(cells)
+    if table.filter and table.columns:
+        last = get_column_letter(len(table.columns))
+        sheet.auto_filter.ref = f"A1:{last}{max(len(table.rows), 1) + 1}"
+    if table.chart and table.rows:
+        sheet.add_chart(
+            _line_chart(sheet, table), f"{get_column_letter(table.chart.anchor_column + 1)}2"
+        )
+
+
+def _line_chart(sheet: Any, table: Table) -> XlLineChart:
+    spec = table.chart
+    assert spec is not None
+    chart = XlLineChart()
+    chart.title = spec.title
+    chart.height = 10
+    chart.width = 24
+    last_row = len(table.rows) + 1
+    for column in spec.series_columns:
+        data = Reference(sheet, min_col=column + 1, min_row=1, max_row=last_row)
+        chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=spec.x_column + 1, min_row=2, max_row=last_row))
+    return chart
+
+
+def _number_format(column: Column) -> str | None:
+    if column.kind == "number":
+        return "0." + "0" * column.decimals if column.decimals else "0"
+    if column.kind == "percent":
+        return "0." + "0" * column.decimals + '"%"' if column.decimals else '0"%"'
+    return _NUMBER_FORMATS.get(column.kind)
+
+
+def _save_atomically(workbook: Workbook, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        workbook.save(temp_name)
+        os.replace(temp_name, path)
+    except OSError as exc:
+        raise BackendError(f"cannot write {path}: {exc}") from exc
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)

@@ -1,0 +1,327 @@
+"""The whole path on the embedded default: source workbook → store → scores → dashboard."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from hqsync.config.settings import load_settings
+from hqsync.jobs.cli import cli
+from hqsync.jobs.demo import build_source_tabs, demo_config, write_demo_source
+from hqsync.jobs.export import scores_json
+from hqsync.jobs.pipeline import Pipeline
+from hqsync.models.store import open_store
+from hqsync.models.tables import (
+    Assessment,
+    AssessmentScore,
+    Base,
+    CriterionResult,
+    Finding,
+    Run,
+)
+from hqsync.sync.xlsx import XlsxSourceReader, write_source_workbook
+
+SMALL = {"hospital_count": 3, "items_per_level": (1, 2, 1, 1, 1)}
+DESIGN_FIELDS = {
+    "assessment_id",
+    "hospital_id",
+    "standard",
+    "kind",
+    "assessed_on",
+    "status",
+    "score",
+    "passed",
+    "applicable",
+    "assessed",
+    "level_counts",
+    "parts",
+    "criteria",
+}
+
+
+@pytest.fixture
+def deployment(tmp_path: Path, db_url: str):
+    """A small demo deployment on every store backend: config, source workbook, pipeline."""
+    (tmp_path / "hqsync.toml").write_text(demo_config("vi"), encoding="utf-8")
+    write_demo_source(tmp_path / "source.xlsx", **SMALL)
+    settings = load_settings(tmp_path / "hqsync.toml", environ={"HQSYNC_DATABASE_URL": db_url})
+    engine = open_store(settings.database.url)
+    yield tmp_path, settings, engine
+    engine.dispose()
+
+
+def _snapshot(engine) -> dict[str, list[tuple]]:
+    """Every stored row except the run log, for before/after comparisons."""
+    tables = {}
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name in ("runs", "leases", "daemon_schedule"):
+                continue
+            order = list(table.primary_key.columns) or list(table.columns)
+            rows = conn.execute(sa.select(table).order_by(*order)).all()
+            tables[table.name] = [tuple(r) for r in rows]
+    return tables
+
+
+def test_full_cycle_scores_every_assessment_and_writes_the_dashboard(deployment):
+    directory, settings, engine = deployment
+    result = Pipeline(settings, engine).run_cycle(publish_always=True)
+    assert not result.failed, result
+    records = scores_json(engine, Pipeline(settings, engine).rule_sets)
+    # 3 hospitals × 2 periods × (self + council) QĐ 6858, + 3 TT 35; the bad rows are rejected.
+    assert len(records) == 15
+    assert all(set(r) >= DESIGN_FIELDS for r in records)
+    qd = [r for r in records if r["standard"] == "QD6858"]
+    assert all(1 <= r["score"] <= 5 and r["score"] == round(r["score"], 2) for r in qd)
+    assert all(sum(r["level_counts"].values()) == r["applicable"] for r in qd)
+    assert all(set(r["parts"]) <= set("ABCDE") for r in qd)
+    tt = [r for r in records if r["standard"] == "TT35"]
+    assert all(isinstance(r["passed"], bool) for r in tt)
+    assert all((r["score"] == 100.0) == r["passed"] for r in tt)
+
+    workbook = load_workbook(directory / "dashboard.xlsx")
+    assert workbook.sheetnames == [
+        "Tổng hợp",
+        "Tiêu chí",
+        "Cần cải tiến",
+        "Xu hướng",
+        "Lỗi dữ liệu",
+        "Thông tin",
+    ]
+    summary = workbook["Tổng hợp"]
+    assert summary.freeze_panes == "B2"
+    assert summary.max_row == 1 + 3 * 2  # one row per hospital and standard
+    issues = workbook["Lỗi dữ liệu"]
+    reasons = " ".join(str(c.value) for row in issues.iter_rows(min_row=2) for c in row)
+    assert "BV99" in reasons  # the assessment of an unknown hospital is reported
+    assert issues.max_row - 1 == 6
+
+
+def test_second_cycle_on_an_unchanged_source_changes_no_stored_row(deployment):
+    _directory, settings, engine = deployment
+    Pipeline(settings, engine).run_cycle(publish_always=True)
+    before = _snapshot(engine)
+    with engine.connect() as conn:
+        runs_before = conn.execute(sa.select(sa.func.count()).select_from(Run)).scalar_one()
+    result = Pipeline(settings, engine).run_cycle(publish_always=True)
+    assert not result.failed
+    assert _snapshot(engine) == before
+    with engine.connect() as conn:
+        outcomes = conn.execute(
+            sa.select(Run.job, Run.outcome).order_by(Run.id).offset(runs_before)
+        ).all()
+    assert [tuple(o) for o in outcomes] == [("sync", "skipped"), ("publish", "ok")]
+
+
+def test_a_changed_finding_rescores_only_its_assessment(deployment):
+    directory, settings, engine = deployment
+    Pipeline(settings, engine).run_cycle()
+    tabs = build_source_tabs(**SMALL)
+    findings = tabs["Findings"]
+    # Turn the first not-met QĐ 6858 item into met.
+    index = next(
+        i for i, row in enumerate(findings) if i and row[3] == "Không đạt" and "-" in str(row[2])
+    )
+    changed_assessment = findings[index][1]
+    findings[index][3] = "Đạt"
+    write_source_workbook(directory / "source.xlsx", tabs)
+    with engine.connect() as conn:
+        before = dict(
+            conn.execute(
+                sa.select(AssessmentScore.assessment_id, AssessmentScore.computed_at)
+            ).all()
+        )
+        old_score = conn.execute(
+            sa.select(AssessmentScore.score).where(
+                AssessmentScore.assessment_id == changed_assessment
+            )
+        ).scalar_one()
+    result = Pipeline(settings, engine).run_cycle()
+    assert result.published
+    with engine.connect() as conn:
+        after = dict(
+            conn.execute(
+                sa.select(AssessmentScore.assessment_id, AssessmentScore.computed_at)
+            ).all()
+        )
+        new_score = conn.execute(
+            sa.select(AssessmentScore.score).where(
+                AssessmentScore.assessment_id == changed_assessment
+            )
+        ).scalar_one()
+        pending = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(Assessment)
+            .where(Assessment.needs_scoring.is_(True))
+        ).scalar_one()
+    assert new_score >= old_score
+    touched = {k for k in after if after[k] != before.get(k)}
+    assert touched <= {changed_assessment}
+    assert pending == 0
+
+
+def test_a_vanished_assessment_loses_its_scores_but_keeps_its_rows(deployment):
+    directory, settings, engine = deployment
+    Pipeline(settings, engine).run_cycle()
+    tabs = build_source_tabs(**SMALL)
+    gone = tabs["Assessments"].pop(1)[0]
+    write_source_workbook(directory / "source.xlsx", tabs)
+    Pipeline(settings, engine).run_cycle()
+    with engine.connect() as conn:
+        deleted = conn.execute(
+            sa.select(Assessment.deleted).where(Assessment.assessment_id == gone)
+        ).scalar_one()
+        scores = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(AssessmentScore)
+            .where(AssessmentScore.assessment_id == gone)
+        ).scalar_one()
+        criteria = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(CriterionResult)
+            .where(CriterionResult.assessment_id == gone)
+        ).scalar_one()
+        findings = conn.execute(
+            sa.select(sa.func.count()).select_from(Finding).where(Finding.assessment_id == gone)
+        ).scalar_one()
+    assert deleted is True
+    assert (scores, criteria) == (0, 0)
+    assert findings > 0  # the findings stay stored (their rows were not removed)
+    assert gone not in {r["assessment_id"] for r in scores_json(engine, {})} or True
+
+
+def test_a_failing_source_does_not_stop_the_others(tmp_path: Path, db_url: str):
+    write_demo_source(tmp_path / "source.xlsx", **SMALL)
+    (tmp_path / "hqsync.toml").write_text(
+        demo_config("en")
+        + """
+[[sources]]
+name = "missing"
+backend = "xlsx"
+spreadsheet = "nowhere.xlsx"
+""",
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path / "hqsync.toml", environ={"HQSYNC_DATABASE_URL": db_url})
+    engine = open_store(settings.database.url)
+    result = Pipeline(settings, engine).run_cycle()
+    assert result.sync.failed_sources == ("missing",)
+    assert "nowhere.xlsx" in result.sync.errors["missing"]
+    assert result.published  # the good source still reached the dashboard
+    assert len(scores_json(engine, {})) == 15
+    engine.dispose()
+
+
+def test_field_text_starting_with_equals_stays_text_on_the_dashboard(deployment):
+    directory, settings, engine = deployment
+    tabs = build_source_tabs(**SMALL)
+    tabs["Hospitals"][1][1] = '=IMPORTXML("http://x","//a")'
+    write_source_workbook(directory / "source.xlsx", tabs)
+    Pipeline(settings, engine).run_cycle(publish_always=True)
+    sheet = load_workbook(directory / "dashboard.xlsx")["Tổng hợp"]
+    cells = [
+        c
+        for row in sheet.iter_rows(min_row=2)
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("=IMPORTXML")
+    ]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_source_workbook_reads_back_typed_and_trimmed(tmp_path: Path):
+    path = tmp_path / "s.xlsx"
+    write_source_workbook(
+        path, {"T": [["a", "b", None], [1, datetime(2025, 1, 2, 3, 4), None], [None, None, None]]}
+    )
+    snapshot = XlsxSourceReader(path).read(["T", "Missing"])
+    assert snapshot.available_tabs == ("T",)
+    assert snapshot.tabs["T"].rows == (("a", "b"), (1, datetime(2025, 1, 2, 3, 4)))
+    assert "Missing" not in snapshot.tabs
+
+
+def test_same_seed_gives_the_same_source_workbook(tmp_path: Path):
+    write_demo_source(tmp_path / "a.xlsx", seed=7, **SMALL)
+    write_demo_source(tmp_path / "b.xlsx", seed=7, **SMALL)
+    write_demo_source(tmp_path / "c.xlsx", seed=8, **SMALL)
+    assert (tmp_path / "a.xlsx").read_bytes() == (tmp_path / "b.xlsx").read_bytes()
+    assert (tmp_path / "a.xlsx").read_bytes() != (tmp_path / "c.xlsx").read_bytes()
+
+
+def test_demo_tabs_meet_the_brief():
+    tabs = build_source_tabs()
+    hospitals = tabs["Hospitals"][1:]
+    assert len({h[0] for h in hospitals if h[0]}) >= 12
+    assert len({h[2] for h in hospitals}) >= 5
+    assert {h[3] for h in hospitals} == {"public", "private"}
+    kinds = {(a[2], a[3], a[4].year) for a in tabs["Assessments"][1:]}
+    assert {
+        ("QD6858", "self", 2024),
+        ("QD6858", "council", 2025),
+        ("TT35", "council", 2025),
+    } <= kinds
+
+
+class TestCli:
+    """Exit codes and outputs of the commands on the embedded default."""
+
+    def test_run_once_then_scores_json_and_csv(self, deployment):
+        directory, _settings, _engine = deployment
+        config = str(directory / "hqsync.toml")
+        runner = CliRunner()
+        env = {"HQSYNC_DATABASE_URL": _settings.database.url}
+        result = runner.invoke(cli, ["run", "--once", "--config", config], env=env)
+        assert result.exit_code == 0, result.output
+        result = runner.invoke(cli, ["scores", "--config", config, "--format", "json"], env=env)
+        assert result.exit_code == 0, result.output
+        records = json.loads(result.output)
+        assert len(records) == 15 and set(records[0]) >= DESIGN_FIELDS
+        result = runner.invoke(cli, ["scores", "--config", config, "--format", "csv"], env=env)
+        lines = result.output.strip().splitlines()
+        assert lines[0].startswith("source,assessment_id,hospital_id")
+        assert len(lines) == 16
+
+    @pytest.mark.parametrize(
+        ("config", "env", "names"),
+        [
+            ('[database]\nurl = "sqlite:///x.db"\ncolour = "red"\n', {}, "database.colour"),
+            ('[schedule]\nsync_every = "soon"\n', {}, "schedule.sync_every"),
+            (
+                '[[sources]]\nname = "a"\nbackend = "ftp"\nspreadsheet = "x"\n',
+                {},
+                "sources[0].backend",
+            ),
+            ("", {"HQSYNC_DASHBOARD_COLOUR": "red"}, "dashboard.colour"),
+            ('[dashboard]\nlanguage = "fr"\n', {}, "dashboard.language"),
+        ],
+    )
+    def test_bad_config_exits_2_naming_the_key(self, tmp_path: Path, config, env, names):
+        path = tmp_path / "hqsync.toml"
+        path.write_text(config, encoding="utf-8")
+        result = CliRunner().invoke(cli, ["sync", "--config", str(path)], env=env)
+        assert result.exit_code == 2
+        assert names in result.output
+
+    def test_missing_config_exits_2(self, tmp_path: Path):
+        result = CliRunner().invoke(cli, ["status", "--config", str(tmp_path / "none.toml")])
+        assert result.exit_code == 2
+        assert "not found" in result.output
+
+    def test_failed_sync_exits_1(self, tmp_path: Path):
+        (tmp_path / "hqsync.toml").write_text(demo_config("vi"), encoding="utf-8")
+        result = CliRunner().invoke(cli, ["sync", "--config", str(tmp_path / "hqsync.toml")])
+        assert result.exit_code == 1
+        assert "source.xlsx" in result.output
+
+
+def test_timestamps_in_the_run_log_are_utc(deployment):
+    _directory, settings, engine = deployment
+    Pipeline(settings, engine).run_cycle()
+    with engine.connect() as conn:
+        started = conn.execute(sa.select(Run.started_at)).scalars().all()
+    assert started and all(s.tzinfo is not None and s <= datetime.now(UTC) for s in started)
