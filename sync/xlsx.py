@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.utils import column_index_from_string, get_column_letter
+from python_calamine import CalamineError, CalamineWorkbook
 
 from hqsync.config.errors import BackendError
 from hqsync.sync.interfaces import CellValue, Column, Dashboard, RawTab, SourceSnapshot, Table
@@ -53,36 +54,93 @@ class XlsxSourceReader:
         return f"{stat.st_mtime_ns}:{stat.st_size}"
 
     def read(self, tabs: Sequence[str]) -> SourceSnapshot:
-        """Read the named tabs; trailing empty cells and rows are trimmed as Google does."""
+        """Read the named tabs; trailing empty cells and rows are trimmed as Google does.
+
+        Values come typed as Google's UNFORMATTED_VALUE gives them: whole numbers as int,
+        other numbers as float, booleans, text; dates and datetimes as Python objects; a
+        formula error (#REF!, #N/A, …) as its error text, so it can be rejected.
+        """
         marker = self.change_marker()
         if marker is None:
             raise BackendError(f"source workbook {self.path} not found; check sources.spreadsheet")
         try:
-            workbook = load_workbook(self.path, read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-            raise BackendError(f"{self.path} is not a readable .xlsx workbook: {exc}") from exc
-        try:
-            available = tuple(workbook.sheetnames)
+            workbook = CalamineWorkbook.from_path(str(self.path))
+            available = tuple(workbook.sheet_names)
             found: dict[str, RawTab] = {}
-            for name in tabs:
-                if name in available:
-                    rows = workbook[name].iter_rows(values_only=True)
-                    found[name] = RawTab(name=name, rows=_trim(rows))
-        finally:
-            workbook.close()
+            wanted = [name for name in tabs if name in available]
+            errors = _error_cells(self.path, wanted) if wanted else {}
+            for name in wanted:
+                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                for (row, col), text in errors.get(name, {}).items():
+                    while len(rows) <= row:
+                        rows.append([])
+                    rows[row].extend([""] * (col + 1 - len(rows[row])))
+                    rows[row][col] = text
+                found[name] = RawTab(name=name, rows=_trim(rows))
+        except (CalamineError, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise BackendError(f"{self.path} is not a readable .xlsx workbook: {exc}") from exc
         return SourceSnapshot(tabs=found, marker=marker, available_tabs=available)
+
+
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
+_CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _error_cells(path: Path, names: Sequence[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """Formula-error cells of the named sheets: (row, column) from 0 → error text.
+
+    The fast reader shows these cells as empty; an inspector must instead see the error.
+    """
+    from lxml import etree
+
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    with zipfile.ZipFile(path) as archive:
+        book = etree.fromstring(archive.read("xl/workbook.xml"))
+        rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in rels}
+        members = set(archive.namelist())
+        for sheet in book.iter(f"{{{_MAIN_NS}}}sheet"):
+            name = sheet.get("name")
+            if name not in names:
+                continue
+            target = str(targets.get(sheet.get(f"{{{_OFFICE_REL}}}id"), ""))
+            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            if member not in members:
+                continue
+            cells: dict[tuple[int, int], str] = {}
+            for match in _ERROR_CELL.finditer(archive.read(member)):
+                ref = _CELL_REF.search(match.group(1))
+                value = _VALUE.search(match.group(2))
+                if ref and value:
+                    cells[
+                        (int(ref.group(2)) - 1, column_index_from_string(ref.group(1).decode()) - 1)
+                    ] = value.group(1).decode("utf-8", "replace")
+            found[str(name)] = cells
+    return found
 
 
 def _trim(rows: Any) -> tuple[tuple[CellValue, ...], ...]:
     result: list[tuple[CellValue, ...]] = []
     for row in rows:
-        cells = list(row)
+        cells = [_plain(v) for v in row]
         while cells and (cells[-1] is None or cells[-1] == ""):
             cells.pop()
         result.append(tuple(cells))
     while result and not result[-1]:
         result.pop()
     return tuple(result)
+
+
+def _plain(value: Any) -> CellValue:
+    # Google's UNFORMATTED_VALUE gives whole numbers as JSON integers; match it.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, time | timedelta):
+        return str(value)
+    return value  # type: ignore[no-any-return]
 
 
 def write_source_workbook(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,11 +48,19 @@ DESIGN_FIELDS = {
 }
 
 
+@pytest.fixture(scope="session")
+def small_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small seeded source workbook, written once per test session."""
+    path = tmp_path_factory.mktemp("source") / "source.xlsx"
+    write_demo_source(path, **SMALL)
+    return path
+
+
 @pytest.fixture
-def deployment(tmp_path: Path, db_url: str):
+def deployment(tmp_path: Path, db_url: str, small_source: Path):
     """A small demo deployment on every store backend: config, source workbook, pipeline."""
     (tmp_path / "hqsync.toml").write_text(demo_config("vi"), encoding="utf-8")
-    write_demo_source(tmp_path / "source.xlsx", **SMALL)
+    shutil.copyfile(small_source, tmp_path / "source.xlsx")
     settings = load_settings(tmp_path / "hqsync.toml", environ={"HQSYNC_DATABASE_URL": db_url})
     engine = open_store(settings.database.url)
     yield tmp_path, settings, engine
@@ -325,3 +336,69 @@ def test_timestamps_in_the_run_log_are_utc(deployment):
     with engine.connect() as conn:
         started = conn.execute(sa.select(Run.started_at)).scalars().all()
     assert started and all(s.tzinfo is not None and s <= datetime.now(UTC) for s in started)
+
+
+def test_dashboard_contents_in_english(deployment):
+    directory, settings, engine = deployment
+    english = dataclasses.replace(
+        settings, dashboard=dataclasses.replace(settings.dashboard, language="en")
+    )
+    Pipeline(english, engine).run_cycle(publish_always=True)
+    path = directory / "dashboard.xlsx"
+    workbook = load_workbook(path)
+    assert workbook.sheetnames == ["Summary", "Criteria", "Gaps", "Trend", "Data issues", "About"]
+    summary = workbook["Summary"]
+    header = [c.value for c in summary[1]]
+    assert header[:3] == ["Hospital", "Hospital ID", "District"]
+    assert {"Level 1", "Level 5", "Part A", "Part E", "Rank", "Change"} <= set(header)
+    assert summary.auto_filter.ref and summary.auto_filter.ref.startswith("A1:")
+    band_fills = {
+        summary.cell(row=r, column=header.index("Band / result") + 1).fill.start_color.rgb
+        for r in range(2, summary.max_row + 1)
+    }
+    assert band_fills - {"00000000"}, "bands are coloured"
+
+    criteria = workbook["Criteria"]
+    codes = [c.value for c in criteria[1]][4:]
+    assert codes[:3] == ["A1.1", "A1.2", "A1.3"] and "C3.1" in codes
+    levels = [c.value for row in criteria.iter_rows(min_row=2, min_col=5) for c in row]
+    assert levels and all(v is None or 1 <= v <= 5 for v in levels)
+
+    gaps = workbook["Gaps"]
+    rows = list(gaps.iter_rows(min_row=2, values_only=True))
+    assert rows, "every hospital has something to improve"
+    for _hospital, standard, code, _title, current, nxt, items in rows:
+        if standard == "QD6858":
+            assert nxt == current + 1
+            assert all(
+                i.startswith(f"{code}-{nxt}.") or i.startswith(f"{code}-1.")
+                for i in items.split(", ")
+            )
+
+    trend = workbook["Trend"]
+    assert [r[0] for r in trend.iter_rows(min_row=2, values_only=True)] == ["2024", "2025"]
+    with zipfile.ZipFile(path) as archive:
+        assert any(n.startswith("xl/charts/chart") for n in archive.namelist())
+
+    about = dict(workbook["About"].iter_rows(min_row=2, values_only=True))
+    assert about["hqsync version"]
+    assert isinstance(about["Last sync"], datetime)
+
+
+def test_rejected_rows_leave_the_dashboard_once_fixed(deployment):
+    directory, settings, engine = deployment
+    Pipeline(settings, engine).run_cycle()
+    tabs = build_source_tabs(**SMALL)
+    for name in ("Hospitals", "Assessments", "Findings"):
+        header, *rows = tabs[name]
+        good = [
+            r
+            for r in rows
+            if r[0] and r[1] != "BV99" and r[3] not in ("có lẽ", "#REF!") and r[2] != "Z9.9-1.1"
+        ]
+        seen: set = set()
+        tabs[name] = [header] + [r for r in good if not (r[0] in seen or seen.add(r[0]))]
+    write_source_workbook(directory / "source.xlsx", tabs)
+    Pipeline(settings, engine).run_cycle()
+    issues = load_workbook(directory / "dashboard.xlsx")["Lỗi dữ liệu"]
+    assert issues.max_row == 1
