@@ -140,7 +140,7 @@ def _plain(value: Any) -> CellValue:
         return int(value)
     if isinstance(value, time | timedelta):
         return str(value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def write_source_workbook(

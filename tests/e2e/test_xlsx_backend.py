@@ -42,7 +42,7 @@ def test_reader_errors_name_the_file(tmp_path: Path):
     with pytest.raises(BackendError, match="not found"):
         XlsxSourceReader(tmp_path / "none.xlsx").read(["T"])
     (tmp_path / "bad.xlsx").write_text("not a workbook")
-    with pytest.raises(BackendError, match="bad.xlsx"):
+    with pytest.raises(BackendError, match=r"bad\.xlsx"):
         XlsxSourceReader(tmp_path / "bad.xlsx").read(["T"])
 
 
