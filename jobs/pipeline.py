@@ -265,7 +265,12 @@ class Pipeline:
         try:
             started = time.monotonic()
             data = load_dashboard_data(self.engine, self.rule_sets)
-            dashboard = build_dashboard(data, self.settings.dashboard.language, self.clock())
+            dashboard = build_dashboard(
+                data,
+                self.settings.dashboard.language,
+                self.clock(),
+                self.settings.schedule.timezone,
+            )
             writer = self._writer_factory()
             writer.publish(dashboard)
             rows = {t.key: len(t.rows) for t in dashboard.tables}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from importlib import metadata
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -188,8 +189,11 @@ def latest_assessments(scores: pd.DataFrame) -> pd.DataFrame:
     return latest.drop(columns=["_council", "_date"]).reset_index(drop=True)
 
 
-def build_dashboard(data: DashboardData, language: str, now: datetime) -> Dashboard:
-    """The dashboard's tabs (Summary, Criteria, Gaps, Trend, Data issues, About)."""
+def build_dashboard(
+    data: DashboardData, language: str, now: datetime, timezone: str = "Asia/Ho_Chi_Minh"
+) -> Dashboard:
+    """The dashboard's tabs (Summary, Criteria, Gaps, Trend, Data issues, About); times are
+    shown in `timezone`."""
     labels = LABELS[language]
     latest = latest_assessments(data.scores)
     hospitals = data.hospitals.set_index("hospital_key") if not data.hospitals.empty else None
@@ -204,7 +208,7 @@ def build_dashboard(data: DashboardData, language: str, now: datetime) -> Dashbo
             _gaps(latest, data.criteria, hospitals, labels),
             _trend(data.scores, hospitals, labels),
             _issues(data.rejected, labels, language),
-            _about(data, labels, now),
+            _about(data, labels, now, ZoneInfo(timezone)),
         )
     )
 
@@ -575,15 +579,15 @@ def _issues(rejected: list[dict[str, Any]], labels: Mapping[str, str], language:
     return Table(key="issues", title=labels["issues"], columns=columns, rows=rows, freeze_rows=1)
 
 
-def _about(data: DashboardData, labels: Mapping[str, str], now: datetime) -> Table:
+def _about(data: DashboardData, labels: Mapping[str, str], now: datetime, zone: ZoneInfo) -> Table:
     try:
         version = metadata.version("hqsync")
     except metadata.PackageNotFoundError:  # running from a source tree without install
         version = "unknown"
     rows: tuple[tuple[CellValue, ...], ...] = (
-        (labels["data_as_of"], _local(data.last_sync)),
-        (labels["last_sync"], _local(data.last_sync)),
-        (labels["generated"], _local(now)),
+        (labels["data_as_of"], _local(data.last_sync, zone)),
+        (labels["last_sync"], _local(data.last_sync, zone)),
+        (labels["generated"], _local(now, zone)),
         (labels["version"], version),
         (labels["sources"], ", ".join(data.sources)),
     )
@@ -596,9 +600,8 @@ def _about(data: DashboardData, labels: Mapping[str, str], now: datetime) -> Tab
     )
 
 
-def _local(moment: datetime | date | None) -> CellValue:
-    if moment is None or not isinstance(moment, datetime):
-        return moment
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
+def _local(moment: datetime | None, zone: ZoneInfo) -> CellValue:
+    """An aware time as a naive local time (spreadsheets have no time zones)."""
+    if moment is None:
+        return None
+    return moment.astimezone(zone).replace(tzinfo=None)
