@@ -32,6 +32,7 @@ _NUMBER_FORMATS = {
     "text": "@",
 }
 _HEADER_FILL = "#1F4E78"
+PRINT_FIT_COLUMNS = 40
 
 
 class XlsxSourceReader:
@@ -207,6 +208,13 @@ class _StyleCache:
 
 def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
     sheet = workbook.create_sheet(title=table.title[:31])
+    # Leaders print the dashboard: landscape, narrow tables fitted to one page width.
+    sheet.page_setup.orientation = "landscape"
+    sheet.print_title_rows = "1:1"
+    if len(table.columns) <= PRINT_FIT_COLUMNS:
+        sheet.page_setup.fitToWidth = 1
+        sheet.page_setup.fitToHeight = 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
     for index, column in enumerate(table.columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     if table.freeze_rows or table.freeze_columns:
