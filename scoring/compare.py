@@ -1,0 +1,272 @@
+"""compare_assessments: change since last time, rank, at-risk and self-vs-council differences.
+
+Definitions (leaders read these numbers, so they are fixed here and in the README):
+
+- *Series*: the assessments of one hospital, standard and kind (`self` or `council`), ordered
+  by `assessed_on` then assessment key (undated ones first). Drafts never take part: they get
+  no previous assessment, no change and no rank, and are never anyone's previous one.
+- *Change*: score − the previous non-draft score of the same series.
+- *Rank*: among the latest non-draft assessment of each hospital per standard and kind that
+  has a score, highest score first; ties share the best rank (1, 1, 3). Others: None.
+- *At risk*: compared with the previous assessment of its series, the score fell into a lower
+  band, or `passed` went from True to False (e.g. TT 35 newly failed).
+- *Period pairing* of self and council assessments: the same hospital and standard in the same
+  calendar year of `assessed_on`; when a year has several, the latest non-draft one of each
+  kind is the pair. Difference = council − self (positive: the council scored higher).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """Comparisons per assessment and per assessment × criterion (nullable values are None)."""
+
+    assessments: pd.DataFrame
+    criteria: pd.DataFrame
+
+
+ASSESSMENT_COLUMNS = [
+    "assessment_key",
+    "hospital_key",
+    "standard",
+    "kind",
+    "assessed_on",
+    "status",
+    "score",
+    "band",
+    "passed",
+    "period",
+    "previous_assessment_key",
+    "previous_score",
+    "change",
+    "previous_band",
+    "previous_passed",
+    "at_risk",
+    "rank",
+    "ranked",
+    "paired_assessment_key",
+    "self_score",
+    "council_score",
+    "self_council_diff",
+]
+CRITERIA_COLUMNS = [
+    "assessment_key",
+    "code",
+    "level",
+    "value",
+    "previous_level",
+    "level_change",
+    "paired_assessment_key",
+    "self_level",
+    "council_level",
+    "self_council_level_diff",
+]
+_SERIES = ["hospital_key", "standard", "kind"]
+
+
+def compare_assessments(scores: pd.DataFrame, criteria: pd.DataFrame) -> Comparisons:
+    """Per assessment: previous one, change, rank, at-risk flag, self-vs-council difference;
+    per criterion: level change since the previous assessment and self-vs-council difference.
+
+    `scores` has the columns of `ScoreFrames.scores` plus `hospital_key`, `kind`,
+    `assessed_on` and `status`; `criteria` those of `ScoreFrames.criteria`. Rows come out
+    sorted by assessment key (criteria keep their order within an assessment).
+    """
+    frame = scores[
+        [
+            "assessment_key",
+            "hospital_key",
+            "standard",
+            "kind",
+            "assessed_on",
+            "status",
+            "score",
+            "band",
+            "passed",
+        ]
+    ].copy()
+    frame["assessment_key"] = frame["assessment_key"].astype(str)
+    frame = frame.sort_values("assessment_key", kind="stable").reset_index(drop=True)
+    dates = pd.to_datetime(frame["assessed_on"], errors="coerce")
+    frame["period"] = [None if pd.isna(d) else int(d.year) for d in dates]
+    # NaT becomes the smallest int64, so undated assessments sort first in their series.
+    frame["_order"] = dates.to_numpy(dtype="datetime64[s]").astype(np.int64)
+    frame["_score"] = pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
+    counted = frame[frame["status"] != "draft"].sort_values(
+        [*_SERIES, "_order", "assessment_key"], kind="stable"
+    )
+
+    by_series = counted.groupby(_SERIES, sort=False, dropna=False)
+    previous = pd.DataFrame(
+        {
+            "assessment_key": counted["assessment_key"],
+            "previous_assessment_key": by_series["assessment_key"].shift(1),
+            "previous_score": by_series["_score"].shift(1),
+            "previous_band": by_series["band"].shift(1),
+            "previous_passed": by_series["passed"].shift(1),
+        }
+    )
+    frame = frame.merge(previous, on="assessment_key", how="left")
+    frame["change"] = (frame["_score"] - frame["previous_score"]).round(6)
+    fell_band = (
+        frame["previous_band"].notna()
+        & frame["band"].notna()
+        & (frame["band"] != frame["previous_band"])
+        & (frame["_score"] < frame["previous_score"])
+    )
+    newly_failed = (frame["passed"].map(_is_false)) & (frame["previous_passed"].map(_is_true))
+    frame["at_risk"] = (fell_band | newly_failed).astype(object)
+    frame.loc[frame["previous_assessment_key"].isna(), "at_risk"] = None
+
+    latest = by_series.tail(1)
+    latest = latest[latest["_score"].notna()]
+    ranks = latest.groupby(["standard", "kind"], sort=False)["_score"].rank(
+        method="min", ascending=False
+    )
+    sizes = latest.groupby(["standard", "kind"], sort=False)["_score"].transform("size")
+    frame = frame.merge(
+        pd.DataFrame({"assessment_key": latest["assessment_key"], "rank": ranks, "ranked": sizes}),
+        on="assessment_key",
+        how="left",
+    )
+
+    frame = _pair_self_council(frame, counted)
+    assessments = _finish(
+        frame,
+        ASSESSMENT_COLUMNS,
+        ints=("rank", "ranked", "period"),
+        floats=(
+            "score",
+            "previous_score",
+            "change",
+            "self_score",
+            "council_score",
+            "self_council_diff",
+        ),
+        bools=("passed", "previous_passed", "at_risk"),
+    )
+    return Comparisons(assessments=assessments, criteria=_criteria(criteria, assessments))
+
+
+def _pair_self_council(frame: pd.DataFrame, counted: pd.DataFrame) -> pd.DataFrame:
+    dated = counted[counted["period"].notna()]
+    keys = ["hospital_key", "standard", "period"]
+    pick = {}
+    for kind in ("self", "council"):
+        rows = dated[dated["kind"] == kind].groupby(keys, sort=False).tail(1)
+        pick[kind] = rows[[*keys, "assessment_key", "_score"]].rename(
+            columns={"assessment_key": f"{kind}_key", "_score": f"{kind}_score"}
+        )
+    frame = frame.merge(pick["self"], on=keys, how="left").merge(
+        pick["council"], on=keys, how="left"
+    )
+    is_draft = frame["status"] == "draft"
+    is_self = frame["kind"] == "self"
+    is_council = frame["kind"] == "council"
+    paired_key = pd.Series(None, index=frame.index, dtype=object)
+    paired_key[is_self] = frame.loc[is_self, "council_key"]
+    paired_key[is_council] = frame.loc[is_council, "self_key"]
+    paired_key[is_draft] = None
+    frame["paired_assessment_key"] = paired_key
+    paired = frame["paired_assessment_key"].notna()
+    frame.loc[~paired, ["self_score", "council_score"]] = np.nan
+    frame["self_council_diff"] = (frame["council_score"] - frame["self_score"]).round(6)
+    return frame
+
+
+def _criteria(criteria: pd.DataFrame, assessments: pd.DataFrame) -> pd.DataFrame:
+    crit = criteria[["assessment_key", "code", "level", "value"]].copy()
+    crit["assessment_key"] = crit["assessment_key"].astype(str)
+    crit["_row"] = np.arange(len(crit))
+    links = assessments[
+        ["assessment_key", "kind", "previous_assessment_key", "paired_assessment_key"]
+    ]
+    crit = crit.merge(links, on="assessment_key", how="left")
+    levels = crit[["assessment_key", "code", "level"]].rename(
+        columns={"assessment_key": "_other", "level": "_other_level"}
+    )
+    crit = crit.merge(
+        levels.rename(
+            columns={"_other": "previous_assessment_key", "_other_level": "previous_level"}
+        ),
+        on=["previous_assessment_key", "code"],
+        how="left",
+    ).merge(
+        levels.rename(columns={"_other": "paired_assessment_key", "_other_level": "paired_level"}),
+        on=["paired_assessment_key", "code"],
+        how="left",
+    )
+    own = pd.to_numeric(crit["level"], errors="coerce")
+    prev = pd.to_numeric(crit["previous_level"], errors="coerce")
+    paired = pd.to_numeric(crit["paired_level"], errors="coerce")
+    is_self = crit["kind"] == "self"
+    crit["level_change"] = own - prev
+    crit["self_level"] = np.where(is_self, own, paired)
+    crit["council_level"] = np.where(is_self, paired, own)
+    crit.loc[crit["paired_assessment_key"].isna(), ["self_level", "council_level"]] = np.nan
+    crit["self_council_level_diff"] = crit["council_level"] - crit["self_level"]
+    crit = crit.sort_values(["assessment_key", "_row"], kind="stable")
+    return _finish(
+        crit,
+        CRITERIA_COLUMNS,
+        ints=(
+            "level",
+            "previous_level",
+            "level_change",
+            "self_level",
+            "council_level",
+            "self_council_level_diff",
+        ),
+        floats=("value",),
+    )
+
+
+def _finish(
+    frame: pd.DataFrame,
+    columns: list[str],
+    ints: tuple[str, ...] = (),
+    floats: tuple[str, ...] = (),
+    bools: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Fixed columns, object dtype, None for missing values, whole numbers as int."""
+    out: dict[str, pd.Series] = {}
+    for column in columns:
+        series = frame[column]
+        if column in ints or column in floats:
+            numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
+            missing = np.isnan(numbers)
+            values = (
+                np.where(missing, 0, numbers).astype(np.int64) if column in ints else numbers
+            ).astype(object)
+        elif column in bools:
+            values = np.array([_plain_bool(v) for v in series.tolist()], dtype=object)
+            missing = np.zeros(len(values), dtype=bool)
+        else:
+            values = series.to_numpy(dtype=object).copy()
+            missing = pd.isna(series).to_numpy()
+        values[missing] = None
+        out[column] = pd.Series(values, dtype=object)
+    return pd.DataFrame(out)
+
+
+def _plain_bool(value: Any) -> bool | None:
+    if _is_true(value):
+        return True
+    if _is_false(value):
+        return False
+    return None
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or value is np.True_
+
+
+def _is_false(value: Any) -> bool:
+    return value is False or value is np.False_
