@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import time
 from collections.abc import Callable, Mapping
@@ -32,8 +33,9 @@ SCORE_CHUNK = 500
 
 
 def default_holder() -> str:
-    """A name for this process in the run log and the lease: host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """A name for this process in the run log and the lease: host:pid plus a random tag
+    (containers often share a hostname and all run as pid 1)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ class Pipeline:
             self._report(f"sync {source.name}", index, len(chosen))
             outcome, counts, error = self._sync_source(source, force)
             rows[source.name] = counts
-            if outcome == "ok":
+            if outcome == "changed":
                 changed = True
             elif outcome == "failed":
                 failed.append(source.name)
@@ -124,7 +126,7 @@ class Pipeline:
         self, source: SourceSettings, force: bool
     ) -> tuple[str, dict[str, int], str | None]:
         from hqsync.sync.normalise import normalise_source
-        from hqsync.sync.upsert import upsert_source
+        from hqsync.sync.upsert import read_stored_rows, upsert_source
 
         started = self.clock()
         run_id = start_run(self.engine, "sync", self.holder, source.name, started)
@@ -143,12 +145,18 @@ class Pipeline:
                 log.info("source %s unchanged since the last sync; skipped", source.name)
                 return "skipped", {}, None
             snapshot = reader.read(list(source.tabs.as_dict().values()))
-            data = normalise_source(
-                snapshot, source.tabs, self.rule_sets, timezone=self.settings.schedule.timezone
-            )
             now = self.clock()
             with self.engine.begin() as conn:
-                counts = upsert_source(conn, source.name, data, now)
+                # Rows whose hash is already stored skip parsing: a re-sync costs little.
+                stored = read_stored_rows(conn, source.name)
+                data = normalise_source(
+                    snapshot,
+                    source.tabs,
+                    self.rule_sets,
+                    timezone=self.settings.schedule.timezone,
+                    known=stored.known(),
+                )
+                counts = upsert_source(conn, source.name, data, now, stored=stored)
                 self._store_marker(conn, source.name, marker, now)
                 rows = counts.as_rows()
                 finish_run(
@@ -162,7 +170,7 @@ class Pipeline:
             log.info(
                 "source %s synced: %s", source.name, ", ".join(f"{k} {v}" for k, v in rows.items())
             )
-            return "ok", rows, None
+            return ("changed" if counts.changed else "ok"), rows, None
         except HqsyncError as exc:
             message = str(exc)
             log.error("source %s failed: %s", source.name, message)

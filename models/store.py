@@ -61,6 +61,9 @@ def migrate(engine: Engine) -> None:
     config.attributes["engine"] = engine
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Several daemons may start together on a fresh database: one migrates at a time.
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(6858)"))
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except OperationalError as exc:

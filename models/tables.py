@@ -181,6 +181,7 @@ class AssessmentScore(Base):
     level_counts: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     parts: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    rule_set_fingerprint: Mapped[str] = mapped_column(sa.String(64))
     result_hash: Mapped[str] = mapped_column(sa.String(64))
     computed_at: Mapped[datetime]
 
@@ -206,3 +207,6 @@ class Lease(Base):
     holder: Mapped[str] = mapped_column(sa.String(200))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
+    next_runs: Mapped[dict[str, Any] | None] = mapped_column(
+        sa.JSON, doc="job → ISO time of its next run, written by the leading daemon"
+    )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-26 11:37:28.068191
+Create Date: 2026-11-26 11:41:51.547188
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("level_counts", sa.JSON(), nullable=False),
         sa.Column("parts", sa.JSON(), nullable=False),
         sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("rule_set_fingerprint", sa.String(length=64), nullable=False),
         sa.Column("result_hash", sa.String(length=64), nullable=False),
         sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("source", "assessment_id"),
@@ -137,6 +138,7 @@ def upgrade() -> None:
         sa.Column("holder", sa.String(length=200), nullable=False),
         sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_runs", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(

@@ -1,0 +1,127 @@
+"""`hqsync status`: what ran, when, how it ended, what failed and why, what runs next, who leads."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from hqsync.config.settings import Settings, redact_url
+from hqsync.models.lease import current_lease
+from hqsync.models.runs import recent_runs
+from hqsync.models.tables import utcnow
+
+RECENT_RUNS = 20
+_PER_TAB = ("hospitals_", "assessments_", "findings_")
+
+
+def status_report(
+    settings: Settings, engine: Engine, now: datetime | None = None, limit: int = RECENT_RUNS
+) -> dict[str, Any]:
+    """DESIGN.md's `status --format json` object: database, leader, next_runs, runs."""
+    now = now or utcnow()
+    lease = current_lease(engine, now)
+    return {
+        "database": redact_url(settings.database.url),
+        "leader": (
+            {"holder": lease.holder, "expires_at": lease.expires_at.isoformat()} if lease else None
+        ),
+        "next_runs": dict(sorted(lease.next_runs.items())) if lease else {},
+        "runs": [run.as_json() for run in recent_runs(engine, limit=limit)],
+    }
+
+
+def render_status(report: dict[str, Any], now: datetime | None = None, width: int = 120) -> str:
+    """The status report as plain text: who leads, what runs next, a table of recent runs
+    and, for each failed run, the full reason."""
+    from rich.console import Console
+    from rich.table import Table
+
+    now = now or utcnow()
+    out = io.StringIO()
+    console = Console(file=out, width=width, color_system=None, force_terminal=False)
+    console.print(f"Database:  {report['database']}", highlight=False)
+    leader = report.get("leader")
+    if leader:
+        expires = datetime.fromisoformat(leader["expires_at"])
+        console.print(
+            f"Leader:    {leader['holder']} (lease until {_when(expires, now)})", highlight=False
+        )
+    else:
+        console.print(
+            "Leader:    none — no daemon holds the lease (not running, or it just stopped)",
+            highlight=False,
+        )
+    next_runs = report.get("next_runs") or {}
+    if next_runs:
+        console.print("Next runs:", highlight=False)
+        for job, when in next_runs.items():
+            console.print(f"  {job:<8} {_when(datetime.fromisoformat(when), now)}", highlight=False)
+    else:
+        console.print("Next runs: none scheduled (no daemon leads)", highlight=False)
+
+    runs = report.get("runs") or []
+    if not runs:
+        console.print("\nNo runs recorded yet.", highlight=False)
+        return out.getvalue()
+    table = Table(title="Recent runs (newest first)", title_justify="left", expand=False)
+    for column in ("started", "job", "source", "outcome", "took", "requests", "rows", "holder"):
+        table.add_column(column, overflow="fold")
+    for run in runs:
+        started = datetime.fromisoformat(run["started_at"])
+        finished = datetime.fromisoformat(run["finished_at"]) if run["finished_at"] else None
+        took = f"{(finished - started).total_seconds():.1f}s" if finished else "…"
+        rows = ", ".join(
+            f"{k} {v}"
+            for k, v in (run.get("rows") or {}).items()
+            if v and not k.startswith(_PER_TAB)  # the JSON has the per-tab detail
+        )
+        outcome = run["outcome"].upper() if run["outcome"] == "failed" else run["outcome"]
+        table.add_row(
+            _short(started),
+            run["job"],
+            run["source"] or "-",
+            outcome,
+            took,
+            str(run["requests"]),
+            rows or "-",
+            run["holder"],
+        )
+    console.print()
+    console.print(table)
+    failures = [run for run in runs if run["outcome"] == "failed"]
+    if failures:
+        console.print("\nFailures:", highlight=False)
+        for run in failures:
+            what = run["job"] + (f" {run['source']}" if run["source"] else "")
+            at = _short(datetime.fromisoformat(run["started_at"]))
+            reason = run["error"] or "no reason recorded"
+            console.print(f"  {at}  {what}: {reason}", highlight=False, soft_wrap=True)
+    return out.getvalue()
+
+
+def _short(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _when(when: datetime, now: datetime) -> str:
+    seconds = (when - now).total_seconds()
+    if abs(seconds) < 1:
+        relative = "now"
+    elif seconds > 0:
+        relative = "in " + _span(seconds)
+    else:
+        relative = _span(-seconds) + " ago"
+    return f"{_short(when)} {when.tzname() or ''} ({relative})".replace("  ", " ")
+
+
+def _span(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f}m"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 86400:.1f}d"

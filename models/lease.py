@@ -1,0 +1,123 @@
+"""The leader lease: which of several daemons on one database runs the jobs, and until when.
+
+Every operation is one conditional statement, so two processes racing for the lease can never
+both win, on SQLite (writes are serialised by BEGIN IMMEDIATE) and on PostgreSQL (the conflicting
+row is locked and the WHERE clause re-checked against the winner's version).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from hqsync.models.tables import Lease, Run
+
+LEADER = "leader"
+
+
+@dataclass(frozen=True)
+class LeaseInfo:
+    """Who holds a lease, since when and until when (and what the holder will run next)."""
+
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime
+    next_runs: Mapping[str, str] = field(default_factory=dict)
+
+
+def try_acquire(
+    engine: Engine, holder: str, ttl_s: float, now: datetime, name: str = LEADER
+) -> bool:
+    """Take the lease `name` for `ttl_s` seconds when it is free, expired or already ours.
+
+    Renews it when `holder` already holds it. Returns True when `holder` holds the lease after
+    the call, False when another live holder has it.
+    """
+    expires = now + timedelta(seconds=ttl_s)
+    insert: Any = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
+    stmt = insert(Lease).values(name=name, holder=holder, acquired_at=now, expires_at=expires)
+    table = Lease.__table__
+    ours = table.c.holder == stmt.excluded.holder
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.name],
+        set_={
+            "holder": stmt.excluded.holder,
+            # A renewal keeps the original acquisition time; a takeover starts afresh.
+            "acquired_at": sa.case((ours, table.c.acquired_at), else_=stmt.excluded.acquired_at),
+            "expires_at": stmt.excluded.expires_at,
+            "next_runs": sa.case((ours, table.c.next_runs), else_=sa.null()),
+        },
+        where=ours | (table.c.expires_at <= now),
+    ).returning(table.c.holder)
+    with engine.begin() as conn:
+        won = conn.execute(stmt).scalar_one_or_none()
+    return won == holder
+
+
+def release(engine: Engine, holder: str, name: str = LEADER) -> bool:
+    """Give up the lease `name` if `holder` holds it (so a follower takes over at once)."""
+    with engine.begin() as conn:
+        result = conn.execute(sa.delete(Lease).where(Lease.name == name, Lease.holder == holder))
+    return bool(result.rowcount)
+
+
+def current_lease(engine: Engine, now: datetime, name: str = LEADER) -> LeaseInfo | None:
+    """The live lease `name`, or None when nobody holds it or it has expired."""
+    lease = read_lease(engine, name)
+    return lease if lease is not None and lease.expires_at > now else None
+
+
+def read_lease(engine: Engine, name: str = LEADER) -> LeaseInfo | None:
+    """The lease row `name` as stored, expired or not (None when there is none)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(Lease).where(Lease.name == name)).mappings().one_or_none()
+    if row is None:
+        return None
+    return LeaseInfo(
+        holder=row["holder"],
+        acquired_at=row["acquired_at"],
+        expires_at=row["expires_at"],
+        next_runs=dict(row["next_runs"] or {}),
+    )
+
+
+def record_next_runs(
+    engine: Engine, holder: str, next_runs: Mapping[str, datetime | None], name: str = LEADER
+) -> bool:
+    """Publish when each job runs next (for `hqsync status`), if `holder` still holds the lease."""
+    values = {job: when.isoformat() for job, when in next_runs.items() if when is not None}
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(Lease)
+            .where(Lease.name == name, Lease.holder == holder)
+            .values(next_runs=values)
+        )
+    return bool(result.rowcount)
+
+
+def close_abandoned_runs(engine: Engine, holder: str, now: datetime) -> int:
+    """Mark the runs `holder` left 'running' (it died without finishing them) as failed.
+
+    Call this only after taking over the lease from `holder`: it can no longer be running
+    anything. Returns how many runs were closed.
+    """
+    with engine.begin() as conn:
+        result = conn.execute(
+            sa.update(Run)
+            .where(Run.holder == holder, Run.outcome == "running")
+            .values(
+                outcome="failed",
+                finished_at=now,
+                error=(
+                    f"interrupted: {holder} stopped before finishing this run (its lease "
+                    "expired); nothing it had not committed was kept, the next run redoes it"
+                ),
+            )
+        )
+    return int(result.rowcount)

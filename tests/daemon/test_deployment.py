@@ -1,0 +1,69 @@
+"""The deployment examples: a valid, fully commented config and a sound systemd unit."""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import re
+import shlex
+from importlib import resources
+from pathlib import Path
+
+from hqsync.config import settings as settings_module
+from hqsync.config.settings import load_settings
+
+CONFIG_DIR = Path(str(resources.files("hqsync.config")))
+EXAMPLE = CONFIG_DIR / "hqsync.example.toml"
+UNIT = CONFIG_DIR / "hqsync.service"
+
+SECTIONS = {
+    "database": settings_module.DatabaseSettings,
+    "google": settings_module.GoogleSettings,
+    "sources": settings_module.SourceSettings,
+    "dashboard": settings_module.DashboardSettings,
+    "schedule": settings_module.ScheduleSettings,
+    "scoring": settings_module.ScoringSettings,
+    "daemon": settings_module.DaemonSettings,
+}
+
+
+def test_the_example_config_is_valid(tmp_path):
+    settings = load_settings(EXAMPLE, environ={})
+    assert settings.sources and settings.sources[0].backend == "google"
+    assert settings.schedule.timezone == "Asia/Ho_Chi_Minh"
+    assert settings.daemon.lease_s > 0
+
+
+def test_the_example_config_shows_and_explains_every_setting():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    top = {f.name for f in dataclasses.fields(settings_module.Settings)} - {"path"}
+    assert top == set(SECTIONS), "a new settings section needs a place in the example"
+    for section, cls in SECTIONS.items():
+        header = f"[[{section}]]" if section == "sources" else f"[{section}]"
+        start = re.search(rf"(?m)^{re.escape(header)}$", text)
+        assert start, f"no {header} table"
+        body = re.split(r"(?m)^\[", text[start.end() :], maxsplit=1)[0]
+        for field in dataclasses.fields(cls):
+            match = re.search(rf"(?m)^(#[^\n]*\n)+([a-z_]+ = [^\n]*\n)*{field.name} = ", body)
+            assert match, f"{section}.{field.name} is missing or has no comment above it"
+
+
+def test_the_systemd_unit_runs_the_daemon_safely():
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str  # type: ignore[assignment,method-assign]
+    unit.read_string(UNIT.read_text(encoding="utf-8"))
+    service = unit["Service"]
+    assert shlex.split(service["ExecStart"])[1:] == [
+        "run",
+        "--config",
+        "/etc/hqsync/hqsync.toml",
+    ]
+    assert shlex.split(service["ExecStart"])[0].endswith("/hqsync")
+    assert service["Restart"] == "on-failure"
+    assert service["KillSignal"] == "SIGTERM"
+    assert 15 <= int(service["TimeoutStopSec"]) <= 600
+    assert service["User"] not in ("", "root")
+    assert service["NoNewPrivileges"] == "yes"
+    assert service["ProtectSystem"] == "strict"
+    assert service["StateDirectory"] == "hqsync"
+    assert "multi-user.target" in unit["Install"]["WantedBy"]

@@ -1,0 +1,80 @@
+"""Backends the source-sheet catalogue runs against: each turns typed tabs into a SourceSnapshot.
+
+A backend is a function `(tabs: {tab name: rows}, wanted tab names, tmp_path) -> SourceSnapshot`
+that stores the cells the way that backend would and reads the wanted tabs back through the
+backend's real reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hqsync.sync.interfaces import CellValue, RawTab, SourceSnapshot
+
+Tabs = Mapping[str, Sequence[Sequence[CellValue]]]
+BuildSnapshot = Callable[[Tabs, Sequence[str], Path], SourceSnapshot]
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A named way of storing and reading back a source; `skip` says why it cannot run."""
+
+    name: str
+    build: BuildSnapshot
+    skip: str | None = None
+
+
+def memory_snapshot(
+    tabs: Tabs, wanted: Sequence[str] = (), tmp_path: Path | None = None
+) -> SourceSnapshot:
+    """The snapshot itself, cells exactly as given (all tabs when `wanted` is empty)."""
+    names = [name for name in tabs if not wanted or name in wanted]
+    return SourceSnapshot(
+        tabs={name: RawTab(name, tuple(tuple(row) for row in tabs[name])) for name in names},
+        marker="memory",
+        available_tabs=tuple(tabs),
+    )
+
+
+def write_workbook(tabs: Tabs, path: Path) -> None:
+    """Write tabs to an .xlsx with openpyxl: dates as real date cells, text always as text."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    for name, rows in tabs.items():
+        sheet = workbook.create_sheet(title=name)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is None:
+                    continue
+                cell = sheet.cell(row=r, column=c, value=value)
+                if isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # text that looks like a formula stays text
+    workbook.save(path)
+
+
+def xlsx_snapshot(tabs: Tabs, wanted: Sequence[str], tmp_path: Path) -> SourceSnapshot:
+    """Write the tabs to a workbook and read them back with the xlsx backend's reader."""
+    from hqsync.sync.xlsx import XlsxSourceReader
+
+    path = tmp_path / "source.xlsx"
+    write_workbook(tabs, path)
+    return XlsxSourceReader(path).read(list(wanted))
+
+
+def _xlsx_skip() -> str | None:
+    try:
+        from hqsync.sync.xlsx import XlsxSourceReader  # noqa: F401
+    except ImportError as exc:
+        return f"hqsync.sync.xlsx.XlsxSourceReader is not available yet: {exc}"
+    return None
+
+
+BACKENDS: list[Backend] = [
+    Backend("memory", memory_snapshot),
+    Backend("xlsx", xlsx_snapshot, skip=_xlsx_skip()),
+]
+"""The registry; the lead adds the Google fake here."""

@@ -1,0 +1,269 @@
+"""Upserting normalised rows into real stores (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from hqsync.models.tables import Assessment, Finding, FindingChange, Hospital, RejectedRow
+from hqsync.sync.upsert import UpsertCounts, read_stored_rows, upsert_source
+from tests.ingest.catalogue import BV01, BV02, DG01, DG02, F01, F02, F03, F04
+from tests.ingest.sheets import normalise, with_cell
+
+T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+T1 = T0 + timedelta(hours=1)
+T2 = T0 + timedelta(hours=2)
+
+
+def sync(engine, data, now, source="cantho") -> UpsertCounts:
+    with engine.begin() as conn:
+        return upsert_source(conn, source, data, now)
+
+
+def findings(engine, source="cantho"):
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(Finding).where(Finding.source == source)).mappings()
+        return {r["finding_id"]: dict(r) for r in rows}
+
+
+def scoring_flags(engine, source="cantho"):
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(Assessment.assessment_id, Assessment.needs_scoring).where(
+                Assessment.source == source
+            )
+        )
+        return {r[0]: r[1] for r in rows}
+
+
+def clear_flags(engine):
+    with engine.begin() as conn:
+        conn.execute(sa.update(Assessment).values(needs_scoring=False))
+
+
+def history(engine):
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(FindingChange).order_by(FindingChange.id)).mappings()
+        return [
+            (r["source"], r["finding_id"], r["old_result"], r["new_result"], r["seen_at"])
+            for r in rows
+        ]
+
+
+def rejected(engine, source="cantho"):
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(RejectedRow).where(RejectedRow.source == source)).mappings()
+        return [dict(r) for r in rows]
+
+
+def counts(result: UpsertCounts, tab: str) -> dict[str, int]:
+    t = result.tab(tab)
+    return {
+        k: v
+        for k, v in vars(t).items()
+        if v and k in ("inserted", "updated", "deleted", "restored", "unchanged", "rejected")
+    }
+
+
+def test_first_sync_inserts_every_row_with_raw_values(engine):
+    result = sync(engine, normalise(), T0)
+    assert counts(result, "hospitals") == {"inserted": 2}
+    assert counts(result, "assessments") == {"inserted": 2}
+    assert counts(result, "findings") == {"inserted": 4}
+    assert result.read == 8 and result.changed
+    stored = findings(engine)
+    assert set(stored) == {"F01", "F02", "F03", "F04"}
+    f02 = stored["F02"]
+    assert (f02["result"], f02["item_code"], f02["note"]) == ("not_met", "A1.1-2.2", "thiếu biển")
+    assert f02["raw"]["Kết quả"] == "Không đạt"
+    assert f02["row_number"] == 3 and not f02["deleted"]
+    assert f02["first_seen_at"] == T0 and f02["changed_at"] == T0
+    with engine.connect() as conn:
+        dg02 = conn.execute(sa.select(Assessment).where(Assessment.assessment_id == "DG02")).one()
+        bv01 = conn.execute(sa.select(Hospital).where(Hospital.hospital_id == "BV01")).one()
+    assert dg02.updated_at == datetime(2025, 4, 2, 5, 0, tzinfo=UTC)
+    assert dg02.standard == "TT35" and dg02.needs_scoring
+    assert bv01.has_obstetrics is True and bv01.ownership == "public"
+    assert history(engine) == []
+
+
+@pytest.mark.parametrize("with_known_hashes", [False, True])
+def test_unchanged_resync_writes_nothing(engine, with_known_hashes):
+    sync(engine, normalise(), T0)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        if with_known_hashes:
+            with engine.begin() as conn:
+                stored = read_stored_rows(conn, "cantho")
+                data = normalise(known=stored.known())
+                result = upsert_source(conn, "cantho", data, T1, stored=stored)
+        else:
+            result = sync(engine, normalise(), T1)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert not {"INSERT", "UPDATE", "DELETE"} & set(statements), statements
+    assert result.unchanged == 8 and not result.changed
+    assert all(f["changed_at"] == T0 for f in findings(engine).values())
+
+
+def test_a_changed_result_updates_the_row_keeps_history_and_flags_its_assessment(engine):
+    sync(engine, normalise(), T0)
+    clear_flags(engine)
+    edited = with_cell(with_cell(F02, 3, "Đạt"), 6, "06/01/2026 09:00")
+    result = sync(engine, normalise(findings=[F01, edited, F03, F04]), T1)
+    assert counts(result, "findings") == {"updated": 1, "unchanged": 3}
+    f02 = findings(engine)["F02"]
+    assert f02["result"] == "met" and f02["changed_at"] == T1 and f02["first_seen_at"] == T0
+    assert f02["updated_at"] == datetime(2026, 1, 6, 2, 0, tzinfo=UTC)
+    assert history(engine) == [("cantho", "F02", "not_met", "met", T1)]
+    with engine.connect() as conn:
+        change = conn.execute(sa.select(FindingChange)).one()
+    assert change.sheet_updated_at == datetime(2026, 1, 6, 2, 0, tzinfo=UTC)
+    assert scoring_flags(engine) == {"DG01": True, "DG02": False}
+
+
+def test_a_note_change_is_an_update_without_history(engine):
+    sync(engine, normalise(), T0)
+    result = sync(engine, normalise(findings=[F01, with_cell(F02, 4, "đã sửa"), F03, F04]), T1)
+    assert counts(result, "findings") == {"updated": 1, "unchanged": 3}
+    assert history(engine) == []
+
+
+def test_vanished_rows_are_tombstoned_then_restored(engine):
+    sync(engine, normalise(), T0)
+    clear_flags(engine)
+    gone = sync(engine, normalise(findings=[F01, F02, F04]), T1)
+    assert counts(gone, "findings") == {"deleted": 1, "unchanged": 3}
+    f03 = findings(engine)["F03"]
+    assert f03["deleted"] and f03["deleted_at"] == T1 and f03["result"] == "na"
+    assert scoring_flags(engine) == {"DG01": False, "DG02": True}
+
+    again = sync(engine, normalise(findings=[F01, F02, F04]), T2)
+    assert not again.changed  # already tombstoned: nothing more to do
+
+    clear_flags(engine)
+    back = sync(engine, normalise(), T2)
+    assert counts(back, "findings") == {"restored": 1, "unchanged": 3}
+    f03 = findings(engine)["F03"]
+    assert not f03["deleted"] and f03["deleted_at"] is None and f03["changed_at"] == T2
+    assert f03["first_seen_at"] == T0
+    assert history(engine) == [
+        ("cantho", "F03", "na", None, T1),
+        ("cantho", "F03", None, "na", T2),
+    ]
+    assert scoring_flags(engine) == {"DG01": False, "DG02": True}
+
+
+def test_a_tombstoned_assessment_is_flagged_so_its_scores_can_go(engine):
+    sync(engine, normalise(), T0)
+    clear_flags(engine)
+    result = sync(engine, normalise(assessments=[DG01], findings=[F01, F02]), T1)
+    assert counts(result, "assessments") == {"deleted": 1, "unchanged": 1}
+    assert counts(result, "findings") == {"deleted": 2, "unchanged": 2}
+    assert scoring_flags(engine) == {"DG01": False, "DG02": True}
+
+
+def test_a_hospital_profile_change_flags_its_assessments(engine):
+    sync(engine, normalise(), T0)
+    clear_flags(engine)
+    result = sync(engine, normalise(hospitals=[with_cell(BV01, 4, "Không"), BV02]), T1)
+    assert counts(result, "hospitals") == {"updated": 1, "unchanged": 1}
+    assert result.flagged == 1
+    assert scoring_flags(engine) == {"DG01": True, "DG02": False}
+
+
+def test_an_assessment_change_flags_only_itself(engine):
+    sync(engine, normalise(), T0)
+    clear_flags(engine)
+    sync(engine, normalise(assessments=[DG01, with_cell(DG02, 6, "Đã nộp")]), T1)
+    assert scoring_flags(engine) == {"DG01": False, "DG02": True}
+
+
+def test_rejected_rows_are_replaced_kept_and_gone_once_fixed(engine):
+    bad = with_cell(F02, 3, "Tốt")
+    sync(engine, normalise(findings=[F01, bad, F03, F04, ["F05", "DG99", "1.1", "Đạt"]]), T0)
+    first = {(r["tab"], r["row_number"], r["key"]): r for r in rejected(engine)}
+    assert set(first) == {("Findings", 3, "F02"), ("Findings", 6, "F05")}
+    f02 = first["Findings", 3, "F02"]
+    assert (
+        f02["column"] == "Kết quả" and "'Tốt'" in f02["reason_en"] and "'Tốt'" in f02["reason_vi"]
+    )
+    assert f02["raw"]["Kết quả"] == "Tốt" and f02["first_seen_at"] == T0
+
+    same = sync(engine, normalise(findings=[F01, bad, F03, F04, ["F05", "DG99", "1.1", "Đạt"]]), T1)
+    assert not same.rejections_changed and not same.changed
+
+    partly = sync(engine, normalise(findings=[F01, bad, F03, F04]), T2)
+    assert partly.rejections_changed
+    (left,) = rejected(engine)
+    assert left["key"] == "F02" and left["first_seen_at"] == T0  # first seen is kept
+
+    sync(engine, normalise(), T2)
+    assert rejected(engine) == []
+
+
+def test_a_row_that_turns_bad_keeps_its_last_good_version(engine):
+    sync(engine, normalise(), T0)
+    clear_flags(engine)
+    result = sync(engine, normalise(findings=[F01, with_cell(F02, 3, "Tốt"), F03, F04]), T1)
+    assert counts(result, "findings") == {"unchanged": 3, "rejected": 1}
+    assert result.findings.read == 4
+    f02 = findings(engine)["F02"]
+    assert f02["result"] == "not_met" and not f02["deleted"] and f02["changed_at"] == T0
+    assert scoring_flags(engine) == {"DG01": False, "DG02": False}
+
+
+def test_two_sources_with_colliding_ids_are_kept_apart(engine):
+    sync(engine, normalise(), T0, source="district-a")
+    other = normalise(findings=[with_cell(F01, 3, "Không đạt"), F02, F03, F04])
+    result = sync(engine, other, T0, source="district-b")
+    assert result.inserted == 8
+    assert findings(engine, "district-a")["F01"]["result"] == "met"
+    assert findings(engine, "district-b")["F01"]["result"] == "not_met"
+
+    sync(engine, normalise(findings=[F02]), T1, source="district-a")
+    assert findings(engine, "district-a")["F01"]["deleted"]
+    assert not findings(engine, "district-b")["F01"]["deleted"]
+    sync(engine, normalise(findings=[["F09", "DG99", "1.1", "Đạt"]]), T1, source="district-a")
+    assert [r["key"] for r in rejected(engine, "district-a")] == ["F09"]
+    assert rejected(engine, "district-b") == []
+
+
+def test_moved_rows_update_their_row_number_only(engine):
+    sync(engine, normalise(), T0)
+    result = sync(engine, normalise(findings=[F04, F01, F02, F03]), T1)
+    assert counts(result, "findings") == {"unchanged": 4}
+    stored = findings(engine)
+    assert stored["F04"]["row_number"] == 2 and stored["F01"]["row_number"] == 3
+    assert stored["F04"]["changed_at"] == T0
+
+
+def test_counts_for_the_run_log(engine):
+    sync(engine, normalise(), T0)
+    result = sync(engine, normalise(findings=[F01, with_cell(F02, 3, "?")]), T1)
+    rows = result.as_rows()
+    assert rows["read"] == 6 and rows["rejected"] == 1 and rows["deleted"] == 2
+    assert rows["findings_deleted"] == 2 and rows["findings_rejected"] == 1
+    assert rows["unchanged"] == 5 and "hospitals_inserted" not in rows
+    assert all(isinstance(v, int) for v in rows.values())
+
+
+def test_a_failing_transaction_leaves_the_store_as_it_was(engine):
+    sync(engine, normalise(), T0)
+    before = findings(engine)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        upsert_source(conn, "cantho", normalise(findings=[F01]), T1)
+        raise RuntimeError("crash after the writes, before commit")
+    assert findings(engine) == before
+
+
+def test_naive_now_is_refused(engine):
+    with pytest.raises(ValueError, match="aware"), engine.begin() as conn:
+        upsert_source(conn, "cantho", normalise(), datetime(2026, 1, 1))
