@@ -409,6 +409,8 @@ def run_daemon(settings: Settings, engine: Engine, pipeline: PipelineLike, holde
     second one exits at once (the store rolls back what was not committed).
     """
     daemon = Daemon(settings, engine, pipeline, holder=holder)
+    if hasattr(pipeline, "should_stop"):
+        pipeline.should_stop = lambda: daemon.stopping
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name

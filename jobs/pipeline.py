@@ -88,6 +88,8 @@ class Pipeline:
         self._reader_factory = reader_factory or (lambda s: open_source_reader(settings, s))
         self._writer_factory = writer_factory or (lambda: open_dashboard_writer(settings))
         self._rule_sets = dict(rule_sets) if rule_sets is not None else None
+        self.should_stop: Callable[[], bool] = lambda: False
+        """Checked between sources: a daemon asked to stop leaves the rest for its successor."""
 
     @property
     def rule_sets(self) -> dict[str, RuleSet]:
@@ -111,7 +113,10 @@ class Pipeline:
         rows: dict[str, dict[str, int]] = {}
         errors: dict[str, str] = {}
         for index, source in enumerate(chosen):
-            self._report(f"sync {source.name}", index, len(chosen))
+            if self.should_stop():
+                log.info("stopping: %d source(s) left for the next run", len(chosen) - index)
+                break
+            self._report("sync", index, len(chosen))
             outcome, counts, error = self._sync_source(source, force)
             rows[source.name] = counts
             if outcome == "changed":

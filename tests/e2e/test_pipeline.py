@@ -402,3 +402,26 @@ def test_rejected_rows_leave_the_dashboard_once_fixed(deployment):
     Pipeline(settings, engine).run_cycle()
     issues = load_workbook(directory / "dashboard.xlsx")["Lỗi dữ liệu"]
     assert issues.max_row == 1
+
+
+def test_a_stop_request_leaves_the_remaining_sources_for_the_next_run(tmp_path, small_source):
+    shutil.copyfile(small_source, tmp_path / "source.xlsx")
+    shutil.copyfile(small_source, tmp_path / "other.xlsx")
+    (tmp_path / "hqsync.toml").write_text(
+        demo_config("en") + '\n[[sources]]\nname = "other"\nbackend = "xlsx"\n'
+        'spreadsheet = "other.xlsx"\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(tmp_path / "hqsync.toml", environ={})
+    engine = open_store(settings.database.url)
+    pipeline = Pipeline(settings, engine)
+    asked: list[int] = []
+    pipeline.should_stop = lambda: bool(asked.append(1)) or len(asked) > 1
+    outcome = pipeline.sync()
+    assert list(outcome.rows) == ["demo"]
+    with engine.connect() as conn:
+        sources = conn.execute(sa.select(Run.source).where(Run.job == "sync")).scalars().all()
+    assert sources == ["demo"]
+    pipeline.should_stop = lambda: False
+    assert list(pipeline.sync().rows) == ["demo", "other"]
+    engine.dispose()
