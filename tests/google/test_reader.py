@@ -1,0 +1,99 @@
+"""Reading AppSheet sources from Google: cheap change checks and typed values in two requests."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from hqsync.config.settings import GoogleSettings
+from hqsync.sync.google import GoogleSourceReader, open_google_reader
+from hqsync.sync.interfaces import SourceReader
+from tests.fake_google import FakeGoogle
+from tests.google.conftest import READER
+
+HOSPITALS: list[list[object]] = [
+    ["hospital_id", "name", "has_obstetrics", "beds", "opened"],
+    ["H01", "Bệnh viện Đa khoa Cần Thơ", True, 500, date(2001, 5, 17)],
+    ["H02", "Bệnh viện Nhi", False, 120.5, None],
+    ["H03", "", None, None, None, None],
+]
+FINDINGS: list[list[object]] = [["finding_id", "note"], ["F1", '=IMPORTXML("http://x", "//a")']]
+
+
+@pytest.fixture
+def source(fake: FakeGoogle) -> str:
+    return fake.create_spreadsheet(
+        "AppSheet data",
+        {"Bệnh viện": HOSPITALS, "Kết quả 'chi tiết'": FINDINGS, "Other": [["x"]]},
+        shared_with={READER: "reader"},
+    )
+
+
+def test_reader_implements_the_source_reader_protocol(
+    settings: GoogleSettings, source: str
+) -> None:
+    assert isinstance(open_google_reader(settings, source), SourceReader)
+
+
+def test_an_unchanged_source_costs_one_request(
+    fake: FakeGoogle, settings: GoogleSettings, source: str
+) -> None:
+    reader = open_google_reader(settings, source)
+    first = reader.change_marker()
+    fake.reset_log()
+    second = open_google_reader(settings, source)
+    assert second.change_marker() == first
+    assert [r.kind for r in fake.requests()] == ["drive.files.get"]
+    assert second.requests_made == 1
+    assert fake.requests()[0].query["fields"] == ["modifiedTime"]
+
+
+def test_a_changed_source_costs_one_plus_two_requests(
+    fake: FakeGoogle, settings: GoogleSettings, source: str
+) -> None:
+    reader = open_google_reader(settings, source)
+    before = reader.change_marker()
+    fake.set_values(source, "Bệnh viện", [["H04", "Bệnh viện mới"]], start="A5")
+    after = reader.change_marker()
+    snapshot = reader.read(["Bệnh viện", "Kết quả 'chi tiết'"])
+
+    assert after != before and snapshot.marker == after
+    assert reader.requests_made == 4  # two markers, one metadata, one values
+    batch = fake.requests("values.batchGet")[-1]
+    assert batch.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
+    assert batch.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
+    assert batch.query["ranges"] == ["'Bệnh viện'", "'Kết quả ''chi tiết'''"]
+    assert snapshot.tabs["Bệnh viện"].rows[-1] == ("H04", "Bệnh viện mới")
+
+
+def test_values_arrive_typed_and_trimmed(settings: GoogleSettings, source: str) -> None:
+    snapshot = open_google_reader(settings, source).read(["Bệnh viện", "Kết quả 'chi tiết'"])
+    rows = snapshot.tabs["Bệnh viện"].rows
+    assert rows[0] == ("hospital_id", "name", "has_obstetrics", "beds", "opened")
+    assert rows[1] == ("H01", "Bệnh viện Đa khoa Cần Thơ", True, 500, 37028)
+    assert rows[2] == ("H02", "Bệnh viện Nhi", False, 120.5)
+    assert rows[3] == ("H03",)
+    assert snapshot.tabs["Kết quả 'chi tiết'"].rows[1] == ("F1", '=IMPORTXML("http://x", "//a")')
+
+
+def test_missing_tabs_are_absent_and_the_tabs_present_are_listed(
+    fake: FakeGoogle, settings: GoogleSettings, source: str
+) -> None:
+    reader = open_google_reader(settings, source)
+    snapshot = reader.read(["Hospitals", "Bệnh viện"])
+    assert set(snapshot.tabs) == {"Bệnh viện"}
+    assert snapshot.available_tabs == ("Bệnh viện", "Kết quả 'chi tiết'", "Other")
+    assert snapshot.marker is None  # read without a change check first
+
+    fake.reset_log()
+    nothing = reader.read(["Hospitals"])
+    assert nothing.tabs == {} and [r.kind for r in fake.requests()] == ["spreadsheets.get"]
+
+
+def test_interior_empty_cells_become_none(fake: FakeGoogle, settings: GoogleSettings) -> None:
+    sid = fake.create_spreadsheet("s", {"T": [["a", "", "c"], [], ["", "x"]]})
+    rows = (
+        GoogleSourceReader(open_google_reader(settings, sid).client, sid).read(["T"]).tabs["T"].rows
+    )
+    assert rows == (("a", None, "c"), (), (None, "x"))
