@@ -1,6 +1,6 @@
 """Replays real recorded Google exchanges against the fake and compares the answers' structure.
 
-The cassettes (`/work/shared/google-cassettes`, from gspread's test suite) are ground truth:
+The cassettes (`tests/fake_google/cassettes`, from gspread's test suite) are ground truth:
 status codes, which keys appear (zero-valued fields left out), value types, range quoting,
 trimming of empty cells and rows, and values under each render option must all match.
 """
@@ -18,14 +18,16 @@ import pytest
 
 from tests.fake_google import FakeGoogle
 
-CASSETTES = Path(os.environ.get("HQSYNC_CASSETTES", "/work/shared/google-cassettes"))
+CASSETTES = Path(
+    os.environ.get("HQSYNC_CASSETTES", Path(__file__).parents[1] / "fake_google" / "cassettes")
+)
 PRIVATE_ID = "1jIKzPs8LsiZZdLdeMEP-5ZIHw6RkjiOmj1LrJN706Yc"
 EXACT_KEYS = {"range", "majorDimension", "values", "clearedRange", "updatedRange"}
 """Keys whose values must be equal, not just of the same type."""
 NOT_EXACT_UNDER = {"updates"}
 """Append replies: Google's table detection picks surprising ranges; compare only shapes there."""
 
-CASSETTE_FILES = sorted(CASSETTES.glob("*.json")) if CASSETTES.is_dir() else []
+CASSETTE_FILES = sorted(CASSETTES.glob("*.json"))
 
 
 def shape(value: Any, exact: bool = False, key: str | None = None) -> Any:
@@ -142,3 +144,7 @@ def test_replayer_translates_quoted_ranges_and_ids() -> None:
     url = replay.url("https://sheets.googleapis.com/v4/spreadsheets/abc/values/%27Sheet1%27%21A1")
     assert url == f"{fake.sheets_base}/v4/spreadsheets/xyz/values/'Sheet1'!A1"
     assert re.match(r"https://drive\.", replay.url("https://www.googleapis.com/drive/v3/files/abc"))
+
+
+def test_all_recorded_exchanges_are_replayed() -> None:
+    assert len(CASSETTE_FILES) == 20
