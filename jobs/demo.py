@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
@@ -13,9 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from hqsync.sync.interfaces import CellValue
-
-DEMO_TIMESTAMP = (2026, 1, 1, 0, 0, 0)
-"""Fixed zip entry time, so the same seed gives a byte-identical source workbook."""
 
 DISTRICTS = (
     "Ninh Kiều",
@@ -294,35 +290,9 @@ def write_demo_source(
     items_per_level: tuple[int, ...] = ITEMS_PER_LEVEL,
 ) -> None:
     """Write the seeded source workbook, byte-identical for the same arguments."""
-    from hqsync.sync.xlsx import write_source_workbook
+    from hqsync.sync.xlsx_source import write_source_workbook
 
     write_source_workbook(path, build_source_tabs(seed, hospital_count, items_per_level))
-    _normalise_zip(path)
-
-
-def _normalise_zip(path: Path) -> None:
-    """Pin timestamps inside the .xlsx so the same content gives the same bytes."""
-    with zipfile.ZipFile(path) as original:
-        entries = [(info, original.read(info.filename)) for info in original.infolist()]
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as pinned:
-        for info, content in entries:
-            data = (
-                _pin_core_properties(content) if info.filename == "docProps/core.xml" else content
-            )
-            fixed = zipfile.ZipInfo(info.filename, date_time=DEMO_TIMESTAMP)
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            fixed.external_attr = 0o644 << 16
-            pinned.writestr(fixed, data)
-
-
-def _pin_core_properties(data: bytes) -> bytes:
-    import re
-
-    return re.sub(
-        rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)",
-        rb"\g<1>2026-01-01T00:00:00Z\g<3>",
-        data,
-    )
 
 
 def run_demo(

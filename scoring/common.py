@@ -204,7 +204,7 @@ def score_row(
     applicable: int,
     assessed: int,
     level_counts: dict[str, int],
-    parts: dict[str, float],
+    parts: Mapping[str, float | None],
     details: dict[str, Any],
 ) -> dict[str, Any]:
     """One row of the scores frame; the band follows from the score, and the details gain

@@ -7,8 +7,8 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from collections.abc import Sequence
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,22 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference
+from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from hqsync.config.errors import BackendError
-from hqsync.sync.interfaces import CellValue, Column, Dashboard, RawTab, SourceSnapshot, Table
+from hqsync.sync.interfaces import (
+    CellValue,
+    Column,
+    Dashboard,
+    RawTab,
+    SourceSnapshot,
+    Table,
+    ValueColour,
+    column_runs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -144,32 +154,6 @@ def _plain(value: Any) -> CellValue:
     return value
 
 
-def write_source_workbook(
-    path: str | os.PathLike[str], tabs: Mapping[str, Sequence[Sequence[CellValue]]]
-) -> None:
-    """Write a source workbook: one tab per entry, rows as given (first row = headers)."""
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for name, rows in tabs.items():
-        sheet = workbook.create_sheet(title=name)
-        sheet.freeze_panes = "A2"
-        for index, row in enumerate(rows):
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
-                if isinstance(value, str) and cell.data_type == "f":
-                    cell.data_type = "s"  # what an inspector typed is text, never a formula
-                if index == 0:
-                    cell.font = bold
-                elif isinstance(value, datetime):
-                    cell.number_format = "dd/mm/yyyy hh:mm"
-                elif isinstance(value, date):
-                    cell.number_format = "dd/mm/yyyy"
-                cells.append(cell)
-            sheet.append(cells)
-    _save_atomically(workbook, Path(path))
-
-
 class XlsxDashboardWriter:
     """Writes the dashboard as one workbook, to a temporary file renamed into place."""
 
@@ -241,6 +225,9 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
                 cell.fill = styles.fill(colour)
             cells.append(cell)
         sheet.append(cells)
+    if table.rows:
+        for value_colour in table.value_colours:
+            _add_value_colour(sheet, value_colour, len(table.rows), styles)
     if table.filter and table.columns:
         last = get_column_letter(len(table.columns))
         sheet.auto_filter.ref = f"A1:{last}{max(len(table.rows), 1) + 1}"
@@ -248,6 +235,29 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
         sheet.add_chart(
             _line_chart(sheet, table), f"{get_column_letter(table.chart.anchor_column + 1)}2"
         )
+
+
+def _add_value_colour(sheet: Any, colour: ValueColour, rows: int, styles: _StyleCache) -> None:
+    """A cell-value conditional format over the data rows of the colour's columns."""
+    ranges = " ".join(
+        f"{get_column_letter(first + 1)}2:{get_column_letter(end)}{rows + 1}"
+        for first, end in column_runs(colour.columns)
+    )
+    if colour.high is None:
+        rule = CellIsRule(
+            operator="equal", formula=[_number(colour.low)], fill=styles.fill(colour.colour)
+        )
+    else:
+        rule = CellIsRule(
+            operator="between",
+            formula=[_number(colour.low), _number(colour.high)],
+            fill=styles.fill(colour.colour),
+        )
+    sheet.conditional_formatting.add(ranges, rule)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 def _line_chart(sheet: Any, table: Table) -> XlLineChart:

@@ -1,0 +1,187 @@
+"""A fast, deterministic writer for source workbooks (the demo, `init-source`'s examples, tests).
+
+Writes SpreadsheetML directly: typed cells (text always as text, never a formula; numbers;
+booleans; dates and datetimes as date-formatted serial numbers), a bold, frozen header row.
+The same rows always give the same bytes: zip entries carry a fixed timestamp.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from hqsync.config.errors import BackendError
+from hqsync.sync.interfaces import CellValue
+
+ZIP_TIMESTAMP = (2026, 1, 1, 0, 0, 0)
+EPOCH = datetime(1899, 12, 30)
+STYLE_DATE, STYLE_DATETIME, STYLE_HEADER = 1, 2, 3
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+_STYLES = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="{_MAIN}"><numFmts count="2"><numFmt numFmtId="164" formatCode="dd/mm/yyyy"/>\
+<numFmt numFmtId="165" formatCode="dd/mm/yyyy hh:mm"/></numFmts>\
+<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>\
+<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>\
+<fills count="2"><fill><patternFill patternType="none"/></fill>\
+<fill><patternFill patternType="gray125"/></fill></fills>\
+<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
+<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>\
+<cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>\
+<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>\
+<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>\
+<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>\
+</styleSheet>"""
+
+
+def write_source_workbook(
+    path: str | os.PathLike[str], tabs: Mapping[str, Sequence[Sequence[CellValue]]]
+) -> None:
+    """Write a source workbook: one tab per entry, rows as given (first row = headers)."""
+    target = Path(path)
+    names = list(tabs)
+    for name in names:
+        if not name or len(name) > 31 or any(c in name for c in "[]:*?/\\"):
+            raise BackendError(f"{name!r} cannot be a tab name (1–31 characters, no []:*?/\\)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    os.close(handle)
+    try:
+        with zipfile.ZipFile(temp_name, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            _put(archive, "[Content_Types].xml", _content_types(len(names)))
+            _put(archive, "_rels/.rels", _package_rels())
+            _put(archive, "xl/workbook.xml", _workbook(names))
+            _put(archive, "xl/_rels/workbook.xml.rels", _workbook_rels(len(names)))
+            _put(archive, "xl/styles.xml", _STYLES)
+            for index, name in enumerate(names, start=1):
+                _put(archive, f"xl/worksheets/sheet{index}.xml", "".join(_sheet(tabs[name])))
+        os.replace(temp_name, target)
+    except OSError as exc:
+        raise BackendError(f"cannot write {target}: {exc}") from exc
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+
+
+def _put(archive: zipfile.ZipFile, name: str, text: str) -> None:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIMESTAMP)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    archive.writestr(info, text.encode("utf-8"))
+
+
+def _content_types(sheets: int) -> str:
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{_CT}.worksheet+xml"/>'
+        for i in range(1, sheets + 1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{_CT}.styles+xml"/>'
+        f"{overrides}</Types>"
+    )
+
+
+def _package_rels() -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+    )
+
+
+def _workbook(names: Sequence[str]) -> str:
+    sheets = "".join(
+        f'<sheet name={quoteattr(name)} sheetId="{i}" r:id="rId{i}"/>'
+        for i, name in enumerate(names, start=1)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{sheets}</sheets></workbook>'
+    )
+
+
+def _workbook_rels(sheets: int) -> str:
+    kind = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    rels = "".join(
+        f'<Relationship Id="rId{i}" Type="{kind}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+        for i in range(1, sheets + 1)
+    )
+    rels += f'<Relationship Id="rId{sheets + 1}" Type="{kind}/styles" Target="styles.xml"/>'
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<Relationships xmlns="{_PKG_REL}">{rels}</Relationships>'
+    )
+
+
+def _sheet(rows: Sequence[Sequence[CellValue]]) -> Iterator[str]:
+    yield (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        f'<worksheet xmlns="{_MAIN}" xmlns:r="{_REL}"><sheetViews>'
+        '<sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" '
+        'activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>'
+    )
+    letters: list[str] = []
+    for row_index, row in enumerate(rows, start=1):
+        while len(letters) < len(row):
+            letters.append(_column_letters(len(letters)))
+        header = row_index == 1
+        cells = [
+            _cell(f"{letters[c]}{row_index}", value, header)
+            for c, value in enumerate(row)
+            if value is not None
+        ]
+        yield f'<row r="{row_index}">{"".join(cells)}</row>'
+    yield "</sheetData></worksheet>"
+
+
+def _cell(ref: str, value: CellValue, header: bool) -> str:
+    style = f' s="{STYLE_HEADER}"' if header else ""
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"{style}><v>{int(value)}</v></c>'
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return _text(ref, str(value), style)
+        return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
+    if isinstance(value, datetime):
+        serial = (value.replace(tzinfo=None) - EPOCH).total_seconds() / 86400
+        return f'<c r="{ref}" s="{STYLE_DATETIME}"><v>{serial!r}</v></c>'
+    if isinstance(value, date):
+        serial_days = (value - EPOCH.date()).days
+        return f'<c r="{ref}" s="{STYLE_DATE}"><v>{serial_days}</v></c>'
+    return _text(ref, str(value), style)
+
+
+def _text(ref: str, text: str, style: str) -> str:
+    clean = escape(_ILLEGAL_XML.sub("", text))
+    space = ' xml:space="preserve"' if clean != clean.strip() else ""
+    return f'<c r="{ref}" t="inlineStr"{style}><is><t{space}>{clean}</t></is></c>'
+
+
+def _column_letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
