@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from hqsync.config.rulesets import RuleSet
 from hqsync.models import results
 from hqsync.models.runs import recent_runs
-from hqsync.sync.interfaces import CellValue, Column, Dashboard, LineChart, Table
+from hqsync.sync.interfaces import CellValue, Column, Dashboard, LineChart, Table, ValueColour
 
 LEVEL_COLOURS = {1: "#F8696B", 2: "#FCAA78", 3: "#FFEB84", 4: "#B1D580", 5: "#63BE7B"}
 PASS_COLOUR, FAIL_COLOUR, RISK_COLOUR = "#C6EFCE", "#FFC7CE", "#FFC7CE"
@@ -380,6 +380,15 @@ def _band_names(rule_set: RuleSet | None) -> list[str]:
     return names
 
 
+def level_colours(columns: tuple[int, ...]) -> tuple[ValueColour, ...]:
+    """Colour levels 1–5 in `columns` by value (conditional formatting, not per-cell fills)."""
+    if not columns:
+        return ()
+    return tuple(
+        ValueColour(columns, colour, level) for level, colour in sorted(LEVEL_COLOURS.items())
+    )
+
+
 def _natural_key(code: str) -> tuple[Any, ...]:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", code))
 
@@ -405,8 +414,7 @@ def _criteria(
     for record in _records(chosen[["assessment_key", "code", "level"]]):
         by_key.setdefault(record["assessment_key"], {})[record["code"]] = _cell(record["level"])
     rows: list[tuple[CellValue, ...]] = []
-    fills: dict[tuple[int, int], str] = {}
-    for index, record in enumerate(_records(levels) if not levels.empty else []):
+    for record in _records(levels) if not levels.empty else []:
         found = by_key.get(record["assessment_key"], {})
         row_levels = [found.get(code) for code in codes]
         rows.append(
@@ -418,15 +426,12 @@ def _criteria(
                 *row_levels,
             )
         )
-        for offset, level in enumerate(row_levels):
-            if isinstance(level, int) and level in LEVEL_COLOURS:
-                fills[(index, 4 + offset)] = LEVEL_COLOURS[level]
     return Table(
         key="criteria",
         title=labels["criteria"],
         columns=tuple(columns),
         rows=tuple(rows),
-        fills=fills,
+        value_colours=level_colours(tuple(range(4, len(columns)))),
         freeze_rows=1,
         freeze_columns=1,
     )
@@ -448,7 +453,6 @@ def _gaps(
         Column(labels["to_fix"], width=60),
     )
     rows: list[tuple[CellValue, ...]] = []
-    fills: dict[tuple[int, int], str] = {}
     if not latest.empty:
         meta = latest.set_index("assessment_key")
         chosen = criteria[criteria["assessment_key"].isin(set(meta.index))]
@@ -475,15 +479,12 @@ def _gaps(
                 )
             )
         rows.sort(key=lambda r: (str(r[1]), str(r[0]), _natural_key(str(r[2]))))
-        for index, row in enumerate(rows):
-            if isinstance(row[4], int) and row[4] in LEVEL_COLOURS:
-                fills[(index, 4)] = LEVEL_COLOURS[row[4]]
     return Table(
         key="gaps",
         title=labels["gaps"],
         columns=columns,
         rows=tuple(rows),
-        fills=fills,
+        value_colours=level_colours((4,)),
         freeze_rows=1,
         freeze_columns=1,
     )

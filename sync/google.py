@@ -31,7 +31,11 @@ from gspread.http_client import HTTPClient, ParamsType
 
 from hqsync.config.errors import ConfigError, GoogleAccessError
 from hqsync.config.settings import DRIVE_ENDPOINT, SHEETS_ENDPOINT, GoogleSettings
-from hqsync.sync.google_render import quote_tab, render_dashboard
+from hqsync.sync.google_render import (
+    DEFAULT_MAX_BODY_BYTES,
+    plan_publish,
+    quote_tab,
+)
 from hqsync.sync.interfaces import CellValue, Dashboard, RawTab, SourceSnapshot
 
 log = logging.getLogger(__name__)
@@ -396,11 +400,6 @@ class GoogleClient:
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 
-def compact_json(body: Any) -> bytes:
-    """A request body as compact UTF-8 JSON (large dashboards: every byte is sent)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def _google_message(response: requests.Response) -> str:
     try:
         error = response.json().get("error", {})
@@ -484,11 +483,25 @@ class GoogleSourceReader:
 
 
 class GoogleDashboardWriter:
-    """Publishes the dashboard to a Google spreadsheet in one atomic batchUpdate."""
+    """Publishes the dashboard to a Google spreadsheet atomically: leaders never see half of it.
 
-    def __init__(self, client: GoogleClient, spreadsheet_id: str) -> None:
+    A dashboard whose write fits in `max_body_bytes` is one batchUpdate. A larger one (a
+    country's criteria matrix) is written into hidden staging tabs in several batchUpdates
+    within the limit, then shown by one final batchUpdate (see `plan_publish`).
+    """
+
+    def __init__(
+        self,
+        client: GoogleClient,
+        spreadsheet_id: str,
+        *,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    ) -> None:
+        if max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be positive")
         self.client = client
         self.spreadsheet_id = spreadsheet_id
+        self.max_body_bytes = max_body_bytes
 
     @property
     def requests_made(self) -> int:
@@ -496,17 +509,19 @@ class GoogleDashboardWriter:
         return self.client.requests_made
 
     def publish(self, dashboard: Dashboard) -> None:
-        """Read the tab layout (one request), then replace hqsync's tabs in one batchUpdate.
+        """Read the tab layout (one request), then replace hqsync's tabs atomically.
 
-        If the answer to the write is lost, the write may have been applied: sending the same
-        batch again could fail (its tabs or charts already changed), so the layout is read
-        again and the dashboard published once more.
+        Small dashboards take one batchUpdate; large ones are staged in hidden tabs first
+        (leftover staging tabs of an interrupted publish are deleted on the way). If the
+        answer to a write is lost, the write may have been applied: sending the same batch
+        again could fail (its tabs or charts already changed), so the layout is read again
+        and the dashboard published once more.
         """
         try:
             self._publish(dashboard, pass_unknown_outcome=True)
         except WriteOutcomeUnknown as exc:
             log.warning(
-                "the answer to the dashboard write was lost (%s); reading the layout again and "
+                "the answer to a dashboard write was lost (%s); reading the layout again and "
                 "publishing once more",
                 exc,
             )
@@ -520,23 +535,33 @@ class GoogleDashboardWriter:
             lambda: self.client.http.fetch_sheet_metadata(
                 sid,
                 params={
-                    "fields": "sheets(properties(sheetId,title),charts(chartId),basicFilter(range))"
+                    "fields": "sheets(properties(sheetId,title),charts(chartId),"
+                    "basicFilter(range),conditionalFormats(ranges(sheetId)))"
                 },
             ),
         )
-        requests_ = render_dashboard(dashboard, meta.get("sheets", []))
-        if not requests_:  # Google refuses an empty batch
+        bodies = plan_publish(dashboard, meta.get("sheets", []), self.max_body_bytes)
+        if not bodies:  # Google refuses an empty batch
             log.info("dashboard has no tabs; nothing to publish to spreadsheet %s", sid)
             return
-        body = compact_json({"requests": requests_})
-        self.client.call(
-            sid,
-            "publishing to",
-            lambda: self.client.http.request(
-                "post", f"{SHEETS_URL}/{sid}:batchUpdate", data=body, headers=dict(JSON_HEADERS)
-            ),
-            pass_unknown_outcome=pass_unknown_outcome,
-        )
+        if len(bodies) > 1:
+            log.info(
+                "dashboard write is %d bytes in all; staging it in %d requests",
+                sum(len(b) for b in bodies),
+                len(bodies),
+            )
+        for body in bodies:
+            self.client.call(
+                sid,
+                "publishing to",
+                lambda body=body: self.client.http.request(  # type: ignore[misc]
+                    "post",
+                    f"{SHEETS_URL}/{sid}:batchUpdate",
+                    data=body,
+                    headers=dict(JSON_HEADERS),
+                ),
+                pass_unknown_outcome=pass_unknown_outcome,
+            )
         log.info("published %d tabs to spreadsheet %s", len(dashboard.tables), sid)
 
 
@@ -550,8 +575,12 @@ def open_google_reader(
 
 
 def open_google_writer(
-    settings: GoogleSettings, spreadsheet_id: str, **kw: Any
+    settings: GoogleSettings,
+    spreadsheet_id: str,
+    *,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    **kw: Any,
 ) -> GoogleDashboardWriter:
     """A writer of the dashboard spreadsheet (scope `spreadsheets`)."""
     client = GoogleClient.from_settings(settings, WRITE_SCOPES, **kw)
-    return GoogleDashboardWriter(client, spreadsheet_id)
+    return GoogleDashboardWriter(client, spreadsheet_id, max_body_bytes=max_body_bytes)

@@ -82,6 +82,37 @@ class LineChart:
 
 
 @dataclass(frozen=True)
+class ValueColour:
+    """Colour the data cells of `columns` whose number is `low` (or within `low`..`high`).
+
+    Rendered as conditional formatting: one rule instead of a fill in every cell, so a large
+    matrix coloured by value stays small to send.
+    """
+
+    columns: tuple[int, ...]
+    colour: str
+    """'#RRGGBB'."""
+    low: float
+    high: float | None = None
+    """None: exactly `low`; otherwise the inclusive range `low`..`high`."""
+
+    def __post_init__(self) -> None:
+        if self.high is not None and self.high < self.low:
+            raise ValueError(f"value colour range {self.low}..{self.high} is empty")
+
+
+def column_runs(columns: Sequence[int]) -> list[tuple[int, int]]:
+    """Distinct column indexes as sorted half-open runs: [4, 5, 6, 9] → (4, 7), (9, 10)."""
+    runs: list[tuple[int, int]] = []
+    for column in sorted(set(columns)):
+        if runs and runs[-1][1] == column:
+            runs[-1] = (runs[-1][0], column + 1)
+        else:
+            runs.append((column, column + 1))
+    return runs
+
+
+@dataclass(frozen=True)
 class Table:
     """One dashboard tab: a header row, typed rows, and per-cell fill colours ('#RRGGBB')."""
 
@@ -92,6 +123,8 @@ class Table:
     rows: tuple[tuple[CellValue, ...], ...]
     fills: Mapping[tuple[int, int], str] = field(default_factory=dict)
     """(row index in `rows`, column index) → fill colour."""
+    value_colours: tuple[ValueColour, ...] = ()
+    """Colours that depend only on a cell's own value (over `fills` where both apply)."""
     freeze_rows: int = 1
     freeze_columns: int = 0
     filter: bool = True

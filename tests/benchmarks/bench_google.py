@@ -1,13 +1,15 @@
-"""Benchmark: publish a national-scale dashboard to (the fake) Google in one batchUpdate.
+"""Benchmark: publish a province's and a country's dashboard to (the fake) Google.
 
 Not a test (not collected by pytest): run it and read the figures.
 
-    .venv/bin/python tests/benchmarks/bench_google.py                  # 1,700 hospitals
-    .venv/bin/python tests/benchmarks/bench_google.py --hospitals 60   # one province
+    .venv/bin/python tests/benchmarks/bench_google.py                       # 60 and 1,700
+    .venv/bin/python tests/benchmarks/bench_google.py --hospitals 1700      # one scale only
 
-Prints the time to render the requests, the size of the batchUpdate body (Google accepts
-request bodies up to about 10 MB; smaller is faster for leaders' phones to refresh), and the
-requests one publish and one unchanged source sync cost against the fake.
+For each scale it prints the write body sizes and request counts before (a fill in every
+criteria cell) and after (criteria coloured by conditional formatting; staged in hidden
+tabs when still over `--max-body-mb`). Google refuses bodies over 10,485,760 bytes. Then it
+publishes the "after" dashboard to the fake twice (fresh, then republish) and times it, and
+shows what a changed and an unchanged source sync cost.
 """
 
 from __future__ import annotations
@@ -24,8 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hqsync.sync.google import compact_json, open_google_reader, open_google_writer  # noqa: E402
-from hqsync.sync.google_render import render_dashboard  # noqa: E402
+from hqsync.sync.dashboard import LEVEL_COLOURS, level_colours  # noqa: E402
+from hqsync.sync.google import open_google_reader, open_google_writer  # noqa: E402
+from hqsync.sync.google_render import (  # noqa: E402
+    DEFAULT_MAX_BODY_BYTES,
+    GOOGLE_MAX_BODY_BYTES,
+    plan_publish,
+)
 from hqsync.sync.interfaces import Column, Dashboard, LineChart, Table  # noqa: E402
 from tests.fake_google import (  # noqa: E402
     FakeGoogle,
@@ -34,11 +41,14 @@ from tests.fake_google import (  # noqa: E402
     service_account_key,
 )
 
-LEVEL_FILLS = ("#F8696B", "#FBAA77", "#FFEB84", "#B1D580", "#63BE7B")
+LEVEL_FILLS = tuple(LEVEL_COLOURS[level] for level in range(1, 6))
 
 
-def national_dashboard(hospitals: int, seed: int = 1) -> Dashboard:
-    """Summary, criteria matrix (83 criteria, coloured), gaps and trend for `hospitals`."""
+def national_dashboard(hospitals: int, seed: int = 1, *, per_cell_fills: bool = False) -> Dashboard:
+    """Summary, criteria matrix (83 criteria, coloured), gaps and trend for `hospitals`.
+
+    `per_cell_fills` colours the criteria as before conditional formatting: a fill per cell.
+    """
     rnd = random.Random(seed)
     names = [f"Bệnh viện {i:04d}" for i in range(hospitals)]
     summary = Table(
@@ -60,7 +70,9 @@ def national_dashboard(hospitals: int, seed: int = 1) -> Dashboard:
         (Column("Bệnh viện", width=30), *(Column(f"C{j}", "integer", width=5) for j in range(83))),
         tuple((n, *row) for n, row in zip(names, levels, strict=True)),
         fills={(i, j + 1): LEVEL_FILLS[v - 1]
-               for i, row in enumerate(levels) for j, v in enumerate(row)},
+               for i, row in enumerate(levels) for j, v in enumerate(row)}
+        if per_cell_fills else {},
+        value_colours=() if per_cell_fills else level_colours(tuple(range(1, 84))),
         freeze_columns=1,
     )  # fmt: skip
     gaps = Table(
@@ -81,35 +93,48 @@ def national_dashboard(hospitals: int, seed: int = 1) -> Dashboard:
     return Dashboard((summary, criteria, gaps, trend))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hospitals", type=int, default=1700)
-    args = parser.parse_args()
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.2f} MB"
 
-    dashboard = national_dashboard(args.hospitals)
-    cells = sum(len(t.rows) * len(t.columns) for t in dashboard.tables)
+
+def _plan_figures(label: str, dashboard: Dashboard, max_body: int) -> None:
     start = time.perf_counter()
-    requests = render_dashboard(dashboard, [])
+    single = plan_publish(dashboard, [], 2**62)[0]
     rendered = time.perf_counter() - start
-    size = len(compact_json({"requests": requests}))
-    print(f"hospitals {args.hospitals}: {cells:,} cells in {len(dashboard.tables)} tabs")
-    print(f"render: {rendered * 1000:.0f} ms, {len(requests)} requests in the batch")
-    print(f"batchUpdate body: {size / 1e6:.2f} MB")
+    staged = plan_publish(dashboard, [], max_body)
+    verdict = "REFUSED by Google (> 10 MB)" if len(single) > GOOGLE_MAX_BODY_BYTES else "accepted"
+    print(
+        f"  {label}: one body {_mb(len(single))} ({verdict}; rendered in {rendered:.2f} s) -> "
+        f"{len(staged)} write request(s): " + ", ".join(_mb(len(b)) for b in staged)
+    )
+
+
+def _scale(hospitals: int, max_body: int) -> None:
+    after = national_dashboard(hospitals)
+    cells = sum(len(t.rows) * len(t.columns) for t in after.tables)
+    print(f"hospitals {hospitals}: {cells:,} cells in {len(after.tables)} tabs")
+    _plan_figures("before (fill per cell)", national_dashboard(hospitals, per_cell_fills=True),
+                  max_body)  # fmt: skip
+    _plan_figures("after (conditional colours)", after, max_body)
 
     fake = FakeGoogle()
     with tempfile.TemporaryDirectory() as tmp, mocked(fake):
         key = service_account_key(fake, Path(tmp) / "key.json")
         settings = google_settings(fake, key)
         sid = fake.create_spreadsheet("dashboard")
-        writer = open_google_writer(settings, sid)
+        writer = open_google_writer(settings, sid, max_body_bytes=max_body)
         start = time.perf_counter()
-        writer.publish(dashboard)
+        writer.publish(after)
         first = time.perf_counter() - start
-        writer.publish(dashboard)
+        writes_first = fake.count("spreadsheets.batchUpdate")
+        start = time.perf_counter()
+        writer.publish(after)
+        second = time.perf_counter() - start
         print(
-            f"publish against the fake: {first:.2f} s; two publishes = {writer.requests_made} "
-            f"requests ({fake.count('spreadsheets.get')} metadata reads, "
-            f"{fake.count('spreadsheets.batchUpdate')} writes)"
+            f"  publish against the fake: fresh {first:.2f} s, republish {second:.2f} s; "
+            f"{writer.requests_made} requests for both ({fake.count('spreadsheets.get')} "
+            f"layout reads, {writes_first} + "
+            f"{fake.count('spreadsheets.batchUpdate') - writes_first} writes)"
         )
         fake.reset_log()
         source = fake.create_spreadsheet("source", {"Hospitals": [["hospital_id"], ["H1"]]})
@@ -119,9 +144,21 @@ def main() -> None:
         unchanged = open_google_reader(settings, source)
         unchanged.change_marker()
         print(
-            f"source sync: changed = {reader.requests_made} requests, "
+            f"  source sync: changed = {reader.requests_made} requests, "
             f"unchanged = {unchanged.requests_made} request"
         )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hospitals", type=int, action="append")
+    parser.add_argument(
+        "--max-body-mb", type=float, default=DEFAULT_MAX_BODY_BYTES / 1e6,
+        help="staging threshold in MB (default: the writer's)",
+    )  # fmt: skip
+    args = parser.parse_args()
+    for hospitals in args.hospitals or [60, 1700]:
+        _scale(hospitals, int(args.max_body_mb * 1e6))
 
 
 if __name__ == "__main__":

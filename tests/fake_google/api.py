@@ -13,7 +13,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +42,8 @@ READ_DRIVE = {
     for s in ("drive", "drive.readonly", "drive.file", "drive.metadata", "drive.metadata.readonly")
 }
 WRITE_DRIVE = {SCOPE + s for s in ("drive", "drive.file")}
+MAX_PAYLOAD_BYTES = 10_485_760
+"""Google refuses larger request bodies with HTTP 400 before looking at them."""
 
 
 class DropConnection(Exception):
@@ -166,6 +168,9 @@ class FakeGoogle:
         """'sheets' / 'drive': APIs not enabled in the service account's Cloud project."""
         self._lock = threading.RLock()
         self._last_ms = 0
+        self.write_observers: list[Callable[[str], None]] = []
+        """Called with the spreadsheet id after every applied write (to watch intermediate
+        states, e.g. what leaders could see between the requests of a staged publish)."""
 
     # --- seeding and inspection -----------------------------------------------------------
 
@@ -288,6 +293,33 @@ class FakeGoogle:
         cells = self.sheet(spreadsheet_id, tab).cells
         return {k: v["userEnteredFormat"] for k, v in cells.items() if "userEnteredFormat" in v}
 
+    def shown_background(
+        self, spreadsheet_id: str, tab: str, row: int, col: int
+    ) -> dict[str, Any] | None:
+        """The background colour a viewer sees at (row, col), 0-based: the first matching
+        conditional format rule's, else the cell's own (None when it has none)."""
+        sheet = self.sheet(spreadsheet_id, tab)
+        cell = sheet.cells.get((row, col), {})
+        value = cell.get("userEnteredValue", {}).get("numberValue")
+        for rule in sheet.conditional_formats:
+            inside = any(
+                int(r.get("startRowIndex", 0)) <= row < int(r.get("endRowIndex", sheet.rows))
+                and int(r.get("startColumnIndex", 0))
+                <= col
+                < int(r.get("endColumnIndex", sheet.columns))
+                for r in rule.get("ranges", [])
+            )
+            boolean = rule.get("booleanRule", {})
+            if inside and value is not None and _condition_holds(boolean["condition"], value):
+                return copy.deepcopy(boolean.get("format", {}).get("backgroundColor"))
+        background = cell.get("userEnteredFormat", {}).get("backgroundColor")
+        return copy.deepcopy(background)
+
+    def visible(self, spreadsheet_id: str) -> list[Sheet]:
+        """The tabs a viewer sees (not hidden), in order."""
+        book = self.spreadsheets[spreadsheet_id]
+        return [s for s in sorted(book.sheets, key=lambda s: s.index) if not s.hidden]
+
     def modified_time(self, spreadsheet_id: str) -> str:
         """Drive's modifiedTime of the spreadsheet."""
         return self.spreadsheets[spreadsheet_id].modified
@@ -367,6 +399,10 @@ class FakeGoogle:
                     if failure == "timeout":
                         raise StallRequest(url)
                     raise google_error(int(failure))
+                if len(raw) > MAX_PAYLOAD_BYTES:
+                    raise google_error(
+                        400, f"Request payload size exceeds the limit: {MAX_PAYLOAD_BYTES} bytes."
+                    )
                 if kind == "oauth.token":
                     status, payload = 200, self._token(raw)
                 else:
@@ -388,6 +424,9 @@ class FakeGoogle:
                 self.log.append(LoggedRequest(method, parts.path, query, kind, 0, account, sid))
                 raise
             self.log.append(LoggedRequest(method, parts.path, query, kind, status, account, sid))
+            if status == 200 and sid is not None and kind in _WRITES:
+                for observer in self.write_observers:
+                    observer(sid)
         if failure == "drop_after":  # applied, but the answer never reaches the client
             raise DropConnection(url)
         if status == 204:
@@ -503,13 +542,7 @@ class FakeGoogle:
             return 200, apply_mask(resource, fields)
         if kind == "unknown" or sid is None:
             raise google_error(404, f"Method not found: {method} {path}")
-        writes = kind in (
-            "spreadsheets.batchUpdate",
-            "values.update",
-            "values.batchUpdate",
-            "values.clear",
-            "values.append",
-        )
+        writes = kind in _WRITES
         _need(scopes, WRITE_SHEETS if writes else READ_SHEETS)
         book = self.spreadsheets.get(sid)
         if book is None:
@@ -800,6 +833,7 @@ class FakeGoogle:
             columns=int(grid.get("columnCount", DEFAULT_COLUMNS)),
             frozen_rows=int(grid.get("frozenRowCount", 0)),
             frozen_columns=int(grid.get("frozenColumnCount", 0)),
+            hidden=bool(props.get("hidden", False)),
         )
         _check_frozen(sheet)
         book.sheets.append(sheet)
@@ -810,6 +844,8 @@ class FakeGoogle:
         sheet = self._sheet(book, args.get("sheetId"))
         if len(book.sheets) == 1:
             raise _RequestError("You can't remove all the sheets in a document.")
+        if all(s.hidden for s in book.sheets if s is not sheet):
+            raise _RequestError("You can't remove all the visible sheets in a document.")
         book.sheets.remove(sheet)
         book.reindex()
         return {}
@@ -864,7 +900,12 @@ class FakeGoogle:
                     sheet.frozen_rows = int(value)
                 elif key == "frozenColumnCount":
                     sheet.frozen_columns = int(value)
-            elif path[0] not in ("sheetId", "hidden", "tabColor", "tabColorStyle", "rightToLeft"):
+            elif path == ["hidden"]:
+                hidden = bool(props.get("hidden", False))
+                if hidden and all(s.hidden for s in book.sheets if s is not sheet):
+                    raise _RequestError("You can't hide all the sheets in a document.")
+                sheet.hidden = hidden
+            elif path[0] not in ("sheetId", "tabColor", "tabColorStyle", "rightToLeft"):
                 raise _RequestError(f"Unsupported field: {'.'.join(path)}")
         if rows < 1 or columns < 1:
             raise _RequestError("A sheet must have at least one row and one column.")
@@ -1028,12 +1069,81 @@ class FakeGoogle:
         if not ranges:
             raise _RequestError("A conditional format rule needs at least one range")
         sheet, *_ = self._grid(book, ranges[0])
-        sheet.conditional_formats.insert(int(args.get("index", 0)), rule)
+        for rng in ranges[1:]:
+            if self._grid(book, rng)[0] is not sheet:
+                raise _RequestError("All ranges of a conditional format rule must be on one sheet")
+        index = int(args.get("index", 0))
+        if not 0 <= index <= len(sheet.conditional_formats):
+            raise _RequestError(f"Invalid index {index} for a conditional format rule")
+        sheet.conditional_formats.insert(index, rule)
         return {}
+
+    def _req_deleteConditionalFormatRule(
+        self, book: Spreadsheet, args: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        sheet = self._sheet(book, args.get("sheetId", 0))
+        index = int(args.get("index", 0))
+        if not 0 <= index < len(sheet.conditional_formats):
+            raise _RequestError(f"No conditional format on sheet {sheet.sheet_id} at {index}")
+        rule = sheet.conditional_formats.pop(index)
+        return {"deleteConditionalFormatRule": {"rule": rule}}
+
+    def _req_copyPaste(self, book: Spreadsheet, args: Mapping[str, Any]) -> dict[str, Any]:
+        if (
+            args.get("pasteType", "PASTE_NORMAL") != "PASTE_NORMAL"
+            or args.get("pasteOrientation", "NORMAL") != "NORMAL"
+        ):
+            raise _RequestError("only PASTE_NORMAL / NORMAL pastes are supported by the fake")
+        source, r0, r1, c0, c1 = self._grid(book, args.get("source", {}))
+        dest = args.get("destination", {})
+        target = self._sheet(book, dest.get("sheetId", 0))
+        d0, e0 = int(dest.get("startRowIndex", 0)), int(dest.get("startColumnIndex", 0))
+        # Like Google: the whole source is pasted from the destination's top-left corner.
+        self._grid(book, {"sheetId": target.sheet_id, "startRowIndex": d0,
+                          "endRowIndex": d0 + r1 - r0, "startColumnIndex": e0,
+                          "endColumnIndex": e0 + c1 - c0})  # fmt: skip
+        copied = {
+            (r - r0, c - c0): copy.deepcopy(source.cells.get((r, c), {}))
+            for r in range(r0, r1)
+            for c in range(c0, c1)
+        }
+        for (r, c), cell in copied.items():
+            target.set_cell(d0 + r, e0 + c, cell)
+        return {}
+
+
+_WRITES = frozenset(
+    {
+        "spreadsheets.batchUpdate",
+        "values.update",
+        "values.batchUpdate",
+        "values.clear",
+        "values.append",
+    }
+)
 
 
 class _RequestError(Exception):
     """One request of a batchUpdate is invalid (the whole batch is refused)."""
+
+
+def _condition_holds(condition: Mapping[str, Any], value: float) -> bool:
+    """Whether a number meets a NUMBER_EQ / NUMBER_BETWEEN / NUMBER_GREATER… condition."""
+    bounds = [float(v["userEnteredValue"]) for v in condition.get("values", [])]
+    kind = condition.get("type")
+    if kind == "NUMBER_EQ":
+        return value == bounds[0]
+    if kind == "NUMBER_BETWEEN":
+        return bounds[0] <= value <= bounds[1]
+    if kind == "NUMBER_GREATER":
+        return value > bounds[0]
+    if kind == "NUMBER_GREATER_THAN_EQ":
+        return value >= bounds[0]
+    if kind == "NUMBER_LESS":
+        return value < bounds[0]
+    if kind == "NUMBER_LESS_THAN_EQ":
+        return value <= bounds[0]
+    raise NotImplementedError(f"the fake does not evaluate {kind} conditions")
 
 
 def _check_frozen(sheet: Sheet) -> None:

@@ -91,6 +91,7 @@ class Sheet:
     column_widths: dict[int, int] = field(default_factory=dict)
     row_heights: dict[int, int] = field(default_factory=dict)
     conditional_formats: list[dict[str, Any]] = field(default_factory=list)
+    hidden: bool = False
 
     def properties(self) -> dict[str, Any]:
         """The SheetProperties Google returns (zero frozen counts left out)."""
@@ -99,13 +100,16 @@ class Sheet:
             grid["frozenRowCount"] = self.frozen_rows
         if self.frozen_columns:
             grid["frozenColumnCount"] = self.frozen_columns
-        return {
+        props: dict[str, Any] = {
             "sheetId": self.sheet_id,
             "title": self.title,
             "index": self.index,
             "sheetType": "GRID",
             "gridProperties": grid,
         }
+        if self.hidden:  # Google leaves `hidden` out unless it is true
+            props["hidden"] = True
+        return props
 
     def resize(self, rows: int, columns: int) -> None:
         """Change the grid size; cells outside the new grid are gone."""

@@ -74,7 +74,7 @@ def state(fake: FakeGoogle, sid: str) -> str:
         charts = [{k: v for k, v in c.items() if k != "chartId"} for c in s.charts]
         sheets.append(
             [s.title, s.properties(), sorted(s.cells.items()), s.basic_filter, charts,
-             sorted(s.column_widths.items())]
+             sorted(s.column_widths.items()), s.conditional_formats]
         )  # fmt: skip
     return json.dumps(sheets, default=str, sort_keys=True)
 
