@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pandas as pd
 from sqlalchemy.engine import Engine
 
 from hqsync.config.rulesets import RuleSet
 from hqsync.models import results
+from hqsync.sync.dashboard import is_missing, plain_cell
 
 LEVELS = ("1", "2", "3", "4", "5")
 
@@ -27,7 +27,7 @@ def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[s
     levels_of: dict[str, dict[str, Any]] = {}
     for record in criteria.to_dict("records"):
         level = record["level"]
-        value: Any = record["status"] if _missing(level) else int(level)
+        value: Any = record["status"] if is_missing(level) else int(level)
         levels_of.setdefault(record["assessment_key"], {})[record["code"]] = value
     records = []
     for record in scores.to_dict("records"):
@@ -43,22 +43,22 @@ def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[s
                 "kind": record["kind"],
                 "assessed_on": record["assessed_on"].isoformat() if record["assessed_on"] else None,
                 "status": record["status"],
-                "score": _plain(record["score"]),
-                "passed": _plain(record["passed"]),
+                "score": plain_cell(record["score"]),
+                "passed": plain_cell(record["passed"]),
                 "applicable": int(record["applicable"]),
                 "assessed": int(record["assessed"]),
                 "level_counts": {n: int(counts.get(n, 0)) for n in LEVELS} if counts else {},
                 "parts": dict(record["parts"] or {}),
                 "criteria": levels_of.get(key, {}),
                 "source": record["source"],
-                "hospital_name": _plain(names.get(record["hospital_key"])),
+                "hospital_name": plain_cell(names.get(record["hospital_key"])),
                 "method": record["method"],
-                "band": _plain(record["band"]),
-                "previous_score": _plain(comparison.get("previous_score")),
-                "change": _plain(comparison.get("change")),
-                "rank": _plain(comparison.get("rank")),
-                "at_risk": _plain(comparison.get("at_risk")),
-                "self_council_diff": _plain(comparison.get("self_council_diff")),
+                "band": plain_cell(record["band"]),
+                "previous_score": plain_cell(comparison.get("previous_score")),
+                "change": plain_cell(comparison.get("change")),
+                "rank": plain_cell(comparison.get("rank")),
+                "at_risk": plain_cell(comparison.get("at_risk")),
+                "self_council_diff": plain_cell(comparison.get("self_council_diff")),
                 "details": details,
             }
         )
@@ -124,18 +124,3 @@ def scores_csv_rows(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], li
             ]
         )
     return header, rows
-
-
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _plain(value: Any) -> Any:
-    if _missing(value):
-        return None
-    return value.item() if hasattr(value, "item") else value

@@ -225,10 +225,11 @@ def _hospital_field(hospitals: pd.DataFrame | None, key: str, field: str) -> Any
     if hospitals is None or key not in hospitals.index:
         return None
     value = hospitals.at[key, field]
-    return None if _missing(value) else value
+    return None if is_missing(value) else value
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """True for None, pandas NA/NaT and NaN."""
     if value is None or value is pd.NA:
         return True
     try:
@@ -237,9 +238,9 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _cell(value: Any) -> CellValue:
+def plain_cell(value: Any) -> CellValue:
     """A plain cell value (numpy scalars and NaN made plain)."""
-    if _missing(value):
+    if is_missing(value):
         return None
     if hasattr(value, "item"):
         value = value.item()
@@ -297,7 +298,7 @@ def _summary(
         parts_map = record.get("parts") or {}
         band = _band_text(record, labels)
         at_risk = (
-            bool(comparison.get("at_risk")) if not _missing(comparison.get("at_risk")) else False
+            bool(comparison.get("at_risk")) if not is_missing(comparison.get("at_risk")) else False
         )
         rows.append(
             (
@@ -306,15 +307,18 @@ def _summary(
                 _hospital_field(hospitals, record["hospital_key"], "district"),
                 record["standard"],
                 labels.get(record["kind"], record["kind"]),
-                _cell(record["assessed_on"]),
-                _cell(record["score"]),
+                plain_cell(record["assessed_on"]),
+                plain_cell(record["score"]),
                 band,
-                _cell(comparison.get("change")),
-                _cell(comparison.get("rank")),
+                plain_cell(comparison.get("change")),
+                plain_cell(comparison.get("rank")),
                 details.get("applicable_label") or f"{record['applicable']}",
-                *[(_cell(level_counts.get(str(n))) if level_counts else None) for n in range(1, 6)],
-                *[_cell(parts_map.get(p)) for p in parts],
-                _cell(comparison.get("self_council_diff")),
+                *[
+                    (plain_cell(level_counts.get(str(n))) if level_counts else None)
+                    for n in range(1, 6)
+                ],
+                *[plain_cell(parts_map.get(p)) for p in parts],
+                plain_cell(comparison.get("self_council_diff")),
                 labels["fell"] if at_risk else None,
                 ", ".join(str(x) for x in details.get("failing_items", []) or []) or None,
             )
@@ -346,10 +350,10 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _band_text(record: Mapping[str, Any], labels: Mapping[str, str]) -> CellValue:
     band = record.get("band")
-    if not _missing(band):
+    if not is_missing(band):
         return str(band)
     passed = record.get("passed")
-    if _missing(passed):
+    if is_missing(passed):
         return None
     return labels["pass"] if passed else labels["fail"]
 
@@ -358,11 +362,11 @@ def _band_colour(record: Mapping[str, Any], rule_set: RuleSet | None) -> str | N
     passed = record.get("passed")
     band = record.get("band")
     names = _band_names(rule_set)
-    if not _missing(band) and str(band) in names:
+    if not is_missing(band) and str(band) in names:
         position = names.index(str(band))
         scale = max(len(names) - 1, 1)
         return BAND_PALETTE[round(position * (len(BAND_PALETTE) - 1) / scale)]
-    if not _missing(passed):
+    if not is_missing(passed):
         return PASS_COLOUR if passed else FAIL_COLOUR
     return None
 
@@ -412,7 +416,9 @@ def _criteria(
     ]
     by_key: dict[str, dict[str, Any]] = {}
     for record in _records(chosen[["assessment_key", "code", "level"]]):
-        by_key.setdefault(record["assessment_key"], {})[record["code"]] = _cell(record["level"])
+        by_key.setdefault(record["assessment_key"], {})[record["code"]] = plain_cell(
+            record["level"]
+        )
     rows: list[tuple[CellValue, ...]] = []
     for record in _records(levels) if not levels.empty else []:
         found = by_key.get(record["assessment_key"], {})
@@ -422,7 +428,7 @@ def _criteria(
                 _hospital_field(hospitals, record["hospital_key"], "name") or record["hospital_id"],
                 record["standard"],
                 labels.get(record["kind"], record["kind"]),
-                _cell(record["assessed_on"]),
+                plain_cell(record["assessed_on"]),
                 *row_levels,
             )
         )
@@ -466,7 +472,7 @@ def _gaps(
                 _hospital_field(hospitals, assessment["hospital_key"], "name")
                 or assessment["hospital_id"]
             )
-            level = _cell(record["level"])
+            level = plain_cell(record["level"])
             rows.append(
                 (
                     name,
@@ -474,7 +480,7 @@ def _gaps(
                     record["code"],
                     details.get("title"),
                     level,
-                    _cell(details.get("next_level")),
+                    plain_cell(details.get("next_level")),
                     ", ".join(str(g) for g in gaps),
                 )
             )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from datetime import time, timedelta
@@ -32,6 +31,7 @@ from hqsync.sync.interfaces import (
     ValueColour,
     column_runs,
 )
+from hqsync.sync.xlsx_source import replace_atomically
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class XlsxDashboardWriter:
         styles = _StyleCache()
         for table in dashboard.tables:
             _write_table(workbook, table, styles)
-        _save_atomically(workbook, self.path)
+        replace_atomically(self.path, workbook.save)
         log.info("dashboard written to %s", self.path)
 
 
@@ -281,17 +281,3 @@ def _number_format(column: Column) -> str | None:
     if column.kind == "percent":
         return "0." + "0" * column.decimals + '"%"' if column.decimals else '0"%"'
     return _NUMBER_FORMATS.get(column.kind)
-
-
-def _save_atomically(workbook: Workbook, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        workbook.save(temp_name)
-        os.replace(temp_name, path)
-    except OSError as exc:
-        raise BackendError(f"cannot write {path}: {exc}") from exc
-    finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)

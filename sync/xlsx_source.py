@@ -12,10 +12,12 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
+
+from openpyxl.utils import get_column_letter
 
 from hqsync.config.errors import BackendError
 from hqsync.sync.interfaces import CellValue
@@ -55,12 +57,8 @@ def write_source_workbook(
     for name in names:
         if not name or len(name) > 31 or any(c in name for c in "[]:*?/\\"):
             raise BackendError(f"{name!r} cannot be a tab name (1–31 characters, no []:*?/\\)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    os.close(handle)
-    try:
+
+    def write(temp_name: str) -> None:
         with zipfile.ZipFile(temp_name, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             _put(archive, "[Content_Types].xml", _content_types(len(names)))
             _put(archive, "_rels/.rels", _package_rels())
@@ -69,9 +67,21 @@ def write_source_workbook(
             _put(archive, "xl/styles.xml", _STYLES)
             for index, name in enumerate(names, start=1):
                 _put(archive, f"xl/worksheets/sheet{index}.xml", "".join(_sheet(tabs[name])))
-        os.replace(temp_name, target)
+
+    replace_atomically(target, write)
+
+
+def replace_atomically(path: Path, write: Callable[[str], None]) -> None:
+    """Write a file through `write(temporary name)` beside `path`, then rename it into place:
+    readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        write(temp_name)
+        os.replace(temp_name, path)
     except OSError as exc:
-        raise BackendError(f"cannot write {target}: {exc}") from exc
+        raise BackendError(f"cannot write {path}: {exc}") from exc
     finally:
         if os.path.exists(temp_name):
             os.unlink(temp_name)
@@ -144,7 +154,7 @@ def _sheet(rows: Sequence[Sequence[CellValue]]) -> Iterator[str]:
     letters: list[str] = []
     for row_index, row in enumerate(rows, start=1):
         while len(letters) < len(row):
-            letters.append(_column_letters(len(letters)))
+            letters.append(get_column_letter(len(letters) + 1))
         header = row_index == 1
         cells = [
             _cell(f"{letters[c]}{row_index}", value, header)
@@ -176,12 +186,3 @@ def _text(ref: str, text: str, style: str) -> str:
     clean = escape(_ILLEGAL_XML.sub("", text))
     space = ' xml:space="preserve"' if clean != clean.strip() else ""
     return f'<c r="{ref}" t="inlineStr"{style}><is><t{space}>{clean}</t></is></c>'
-
-
-def _column_letters(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
