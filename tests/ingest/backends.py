@@ -73,8 +73,24 @@ def _xlsx_skip() -> str | None:
     return None
 
 
+def google_snapshot(tabs: Tabs, wanted: Sequence[str], tmp_path: Path) -> SourceSnapshot:
+    """Put the tabs in a spreadsheet of the fake Google API and read them back with the Google
+    backend's reader (real gspread/google-auth code, typed values as Google returns them)."""
+    from hqsync.sync.google import open_google_reader
+    from tests.fake_google import FakeGoogle, google_settings, mocked, service_account_key
+
+    fake = FakeGoogle()
+    with mocked(fake):
+        key = service_account_key(fake, tmp_path / "reader-key.json")
+        sheet_id = fake.create_spreadsheet(
+            "AppSheet source", {name: [list(row) for row in rows] for name, rows in tabs.items()}
+        )
+        return open_google_reader(google_settings(fake, key), sheet_id).read(list(wanted))
+
+
 BACKENDS: list[Backend] = [
     Backend("memory", memory_snapshot),
     Backend("xlsx", xlsx_snapshot, skip=_xlsx_skip()),
+    Backend("google", google_snapshot),
 ]
-"""The registry; the lead adds the Google fake here."""
+"""The registry: every catalogue case runs against each backend."""
