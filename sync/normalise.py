@@ -19,8 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import islice
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from openpyxl.utils import get_column_letter
@@ -481,7 +482,7 @@ _NUMBER_TEXT = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 def parse_number(value: CellValue) -> float | None:
     """A number from a numeric cell or from text with a decimal point or comma; else None."""
     if _is_number(value):
-        number = float(value)
+        number = float(cast(float, value))
         return None if math.isnan(number) else number
     if isinstance(value, str):
         text = clean_text(value).replace(" ", "")
@@ -631,6 +632,23 @@ class _Coercers:
         if outcome[0]:
             return outcome[1]
         raise outcome[1]
+
+    def plan(self, parser: _FieldParser) -> tuple[dict[Any, Any], Callable[[CellValue], Any]]:
+        """The cache and the uncached function behind one of the coercer methods below (for
+        `_parse_tab`, which inlines `cached` in its per-cell loop)."""
+        name = parser.__name__
+        computes: dict[str, Callable[[CellValue], Any]] = {
+            "key": _key,
+            "text": _free_text_checked,
+            "yes_no": _YES_NO,
+            "ownership": _OWNERSHIP,
+            "kind": _KIND,
+            "status": _STATUS,
+            "result": _RESULT,
+            "day": _day,
+            "moment": self._moment,
+        }
+        return self._caches.setdefault(name, {}), computes[name]
 
     def key(self, value: CellValue) -> str | None:
         return self.cached("key", value, _key)
@@ -784,6 +802,7 @@ _RESULT = _Vocabulary(
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
+_PLAIN_OR_FLOAT = _PLAIN | {float}
 
 
 def json_safe(value: CellValue) -> Any:
@@ -822,7 +841,7 @@ def _row_digest(hasher: Any, row: Sequence[CellValue]) -> str:
         end -= 1  # backends differ in trimming trailing empty cells
     cells = tuple(row) if end == len(row) else tuple(row[:end])
     try:
-        payload = marshal.dumps(cells, 2)
+        payload = marshal.dumps(cast(Any, cells), 2)
     except ValueError:  # date/datetime cells (openpyxl) are not marshallable
         payload = marshal.dumps(tuple(_marshallable(cell) for cell in cells), 2)
     digest = hasher.copy()
@@ -893,6 +912,18 @@ def _raw_and_extra(
     names = match.names
     width = len(names)
     length = len(row)
+    if length <= width:
+        types = set(map(type, row))
+        if types <= _PLAIN_OR_FLOAT:
+            # The common case, a column at a time in C: no dates, no cells beyond the headers.
+            fast = dict(zip(names, row, strict=False))  # a short row: padded below
+            if length < width:
+                fast.update(dict.fromkeys(names[length:]))
+            if float in types:
+                for name, value in fast.items():
+                    if type(value) is float and not math.isfinite(value):
+                        fast[name] = None
+            return fast, {name: fast[name] for name in match.extra}
     raw = {
         names[i]: (row[i] if type(row[i]) in _PLAIN else json_safe(row[i])) if i < length else None
         for i in range(width)
@@ -907,7 +938,11 @@ def _raw_and_extra(
 
 
 def _blank(value: CellValue) -> bool:
-    return value is None or (isinstance(value, str) and not clean_text(value))
+    if value is None:
+        return True
+    if not isinstance(value, str) or value[:1].isalnum():
+        return False  # cleaning keeps letters and digits: no need to clean to know
+    return not clean_text(value)
 
 
 def _header(tab: _Tab, field_name: str) -> str:
@@ -985,20 +1020,24 @@ _WHAT = {
 
 
 _UNPARSED: Mapping[str, Any] = MappingProxyType({})
+_UNPARSED_ROW: dict[str, Any] = {
+    "key": "",
+    "row_number": 0,
+    "fields": _UNPARSED,
+    "raw": _UNPARSED,
+    "extra": _UNPARSED,
+    "row_hash": "",
+    "parsed": False,
+}
+"""The attributes of an unparsed SourceRow but its key, row number and hash."""
 
 
 def _unparsed_row(key: str, row_number: int, digest: str) -> SourceRow:
     """A SourceRow for an unchanged row, built without the frozen dataclass's slow __init__
     (it costs more than everything else an unchanged row needs, at 500k rows)."""
     row = object.__new__(SourceRow)
-    row.__dict__.update(
-        key=key,
-        row_number=row_number,
-        fields=_UNPARSED,
-        raw=_UNPARSED,
-        extra=_UNPARSED,
-        row_hash=digest,
-        parsed=False,
+    object.__setattr__(
+        row, "__dict__", {**_UNPARSED_ROW, "key": key, "row_number": row_number, "row_hash": digest}
     )
     return row
 
@@ -1027,34 +1066,69 @@ def _parse_tab(
     headers = {name: _header(tab, name) for name in tab.match.fields}
     required = _REQUIRED_VALUES[kind]
     field_items = tuple(tab.match.fields.items())
+    plan = tuple(
+        (name, tab.match.fields.get(name), *ctx.coerce.plan(parser), name in required)
+        for name, parser in parsers.items()
+    )
     prefix = repr(
         (HASH_VERSION, kind, tab.match.names, tuple(tab.match.fields.items()), ctx.timezone)
     )
-    known_by_hash = {digest: key for key, digest in known.items()}
+    known_by_hash = dict(zip(known.values(), known.keys(), strict=True))
     has_children = kind != "findings"
     seen: dict[str, int] = {}
     parents: dict[str, _Parent] = {}
     stored: list[SourceRow] = []
     what_en, what_vi = _WHAT[kind]
     coerce = ctx.coerce
-    for offset, row in enumerate(tab.rows[1:]):
+    hashers: dict[str, Any] = {}
+    # The known-row fast path runs for every row of a re-sync: kept to a few dict lookups and
+    # one hash, with no per-cell Python work (see bench_ingest.py).
+    dumps: Callable[[Any, int], bytes] = marshal.dumps
+    new_object = object.__new__
+    set_attribute = object.__setattr__
+    for row_number, row in enumerate(islice(tab.rows, 1, None), 2):
         if not row:
             continue
-        row_number = offset + 2
         context = context_of(row)
-        digest = _row_digest(_context_hasher(prefix + context[0]), row) if context else ""
+        digest = ""
         if context is not None:
+            hasher = hashers.get(context[0])
+            if hasher is None:
+                hasher = hashers[context[0]] = _context_hasher(prefix + context[0])
+            last = row[-1]
+            if last is None or last == "" or type(row) is not tuple:
+                digest = _row_digest(hasher, row)
+            else:
+                try:
+                    payload = dumps(row, 2)
+                except ValueError:  # date/datetime cells (openpyxl) are not marshallable
+                    payload = dumps(tuple(map(_marshallable, row)), 2)
+                hashed = hasher.copy()
+                hashed.update(payload)
+                digest = hashed.hexdigest()
             known_key = known_by_hash.get(digest)
             if known_key is not None and known_key not in seen:
                 # Same cells, same context as the stored row: unchanged, no need to parse.
                 seen[known_key] = row_number
                 if has_children:
                     parents[known_key] = _Parent(row_number, rule_set=context[1])
-                stored.append(_unparsed_row(known_key, row_number, digest))
+                # `_unparsed_row`, inlined (a call per row costs a tenth of the fast path).
+                unparsed = new_object(SourceRow)
+                set_attribute(
+                    unparsed,
+                    "__dict__",
+                    {
+                        **_UNPARSED_ROW,
+                        "key": known_key,
+                        "row_number": row_number,
+                        "row_hash": digest,
+                    },
+                )
+                stored.append(unparsed)
                 continue
         length = len(row)
         cells = {name: (row[index] if index < length else None) for name, index in field_items}
-        if all(_blank(v) for v in cells.values()):
+        if _blank(cells[key_field]) and all(_blank(v) for v in cells.values()):
             continue  # empty (or only extra columns filled): not a record
         problems: _Problems = []
         try:
@@ -1095,17 +1169,26 @@ def _parse_tab(
         if key is not None:
             seen[key] = row_number
         values: dict[str, Any] = {key_field: key}
-        for name, parser in parsers.items():
-            if name not in cells:
+        for name, index, cache, compute, needed in plan:
+            if index is None:
                 values[name] = None
                 continue
-            try:
-                values[name] = parser(coerce, cells[name])
-            except _Problem as problem:
+            value = row[index] if index < length else None
+            # Inlined `_Coercers.cached`: sheets repeat the same words and dates.
+            outcome = cache.get(value if type(value) is str else (type(value), value))
+            if outcome is None:
+                try:
+                    outcome = (True, compute(value))
+                except _Problem as problem:
+                    outcome = (False, problem)
+                cache[value if type(value) is str else (type(value), value)] = outcome
+            if not outcome[0]:
                 values[name] = None
-                problems.append(_messages(problem.code, headers[name], problem.en, problem.vi))
+                failure = outcome[1]
+                problems.append(_messages(failure.code, headers[name], failure.en, failure.vi))
                 continue
-            if values[name] is None and name in required:
+            values[name] = outcome[1]
+            if needed and outcome[1] is None:
                 problems.append(
                     _messages(
                         "missing_value",

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 
 from hqsync.models.tables import Assessment, Finding, FindingChange, Hospital, RejectedRow
-from hqsync.sync.upsert import UpsertCounts, read_stored_rows, upsert_source
+from hqsync.sync import upsert
+from hqsync.sync.upsert import (
+    UpsertCounts,
+    _insert_many,
+    _update_many,
+    read_stored_rows,
+    upsert_source,
+)
 from tests.ingest.catalogue import BV01, BV02, DG01, DG02, F01, F02, F03, F04
 from tests.ingest.sheets import normalise, with_cell
 
@@ -267,3 +274,85 @@ def test_a_failing_transaction_leaves_the_store_as_it_was(engine):
 def test_naive_now_is_refused(engine):
     with pytest.raises(ValueError, match="aware"), engine.begin() as conn:
         upsert_source(conn, "cantho", normalise(), datetime(2026, 1, 1))
+
+
+WRITTEN = [
+    {
+        "source": "bulk",
+        "finding_id": f"F{n}",
+        "assessment_id": "DG01",
+        "item_code": "A1.1-1.1",
+        "result": "met",
+        "note": note,
+        "evidence": None,
+        "updated_at": updated,
+        "row_number": n + 2,
+        "raw": {"Kết quả": "Đạt", "n": n, "x": None, "d": "2025-01-02"},
+        "extra": {},
+        "row_hash": f"h{n}",
+        "deleted": n == 2,
+        "first_seen_at": T0,
+        "changed_at": T1,
+        "deleted_at": T2 if n == 2 else None,
+    }
+    for n, (note, updated) in enumerate(
+        [
+            ("ghi chú\nhai dòng", None),
+            (None, datetime(2025, 3, 1, 1, 2, 3, 456789, tzinfo=UTC)),
+            ("'quoted' \\ tab\t", T0.astimezone(timezone(timedelta(hours=7)))),
+        ]
+    )
+]
+
+
+@pytest.mark.parametrize("driver_level", [True, False])
+def test_bulk_writes_store_exactly_what_sqlalchemy_would(engine, driver_level, monkeypatch):
+    """The driver-level executemany / COPY path (and the fallback for other drivers) against
+    SQLAlchemy's own insert."""
+    table = Finding.__table__
+    rows = [dict(r) for r in WRITTEN]
+    if not driver_level:
+        monkeypatch.setattr(upsert, "_POSITIONAL", {})
+    with engine.begin() as conn:
+        _insert_many(conn, table, rows)
+        conn.execute(table.insert(), [{**r, "source": "plain"} for r in WRITTEN])
+    assert {k: {**v, "source": "plain"} for k, v in findings(engine, "bulk").items()} == findings(
+        engine, "plain"
+    )
+    with engine.begin() as conn:
+        _update_many(
+            conn,
+            table,
+            "finding_id",
+            "bulk",
+            [{"b_key": "F1", "result": "na", "deleted": True, "deleted_at": T2}],
+        )
+    stored = findings(engine, "bulk")["F1"]
+    assert (stored["result"], stored["deleted"], stored["deleted_at"]) == ("na", True, T2)
+    assert findings(engine, "bulk")["F0"]["result"] == "met"
+
+
+def test_refreshing_statistics_after_a_big_load_stays_inside_the_transaction(engine, monkeypatch):
+    monkeypatch.setattr(upsert, "ANALYZE_AFTER", 1)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        upsert_source(conn, "cantho", normalise(), T0)
+        raise RuntimeError("crash after the writes, before commit")
+    assert findings(engine) == {}
+    result = sync(engine, normalise(), T0)
+    assert result.inserted == 8 and set(findings(engine)) == {"F01", "F02", "F03", "F04"}
+
+
+def test_known_hashes_leave_out_tombstoned_rows_so_a_returning_row_is_restored(engine):
+    sync(engine, normalise(), T0)
+    sync(engine, normalise(findings=[F02, F03, F04]), T1)
+    with engine.begin() as conn:
+        stored = read_stored_rows(conn, "cantho")
+        assert stored.tabs["findings"]["F01"][1] is True
+        assert set(stored.known()["findings"]) == {"F02", "F03", "F04"}
+        assert stored.known() == {
+            kind: {key: state[0] for key, state in rows.items() if not state[1]}
+            for kind, rows in stored.tabs.items()
+        }
+        result = upsert_source(conn, "cantho", normalise(known=stored.known()), T2, stored=stored)
+    assert counts(result, "findings") == {"restored": 1, "unchanged": 3}
+    assert not findings(engine)["F01"]["deleted"]
