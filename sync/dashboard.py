@@ -21,6 +21,8 @@ from hqsync.sync.interfaces import CellValue, Column, Dashboard, LineChart, Tabl
 LEVEL_COLOURS = {1: "#F8696B", 2: "#FCAA78", 3: "#FFEB84", 4: "#B1D580", 5: "#63BE7B"}
 PASS_COLOUR, FAIL_COLOUR, RISK_COLOUR = "#C6EFCE", "#FFC7CE", "#FFC7CE"
 BAND_PALETTE = ("#63BE7B", "#B1D580", "#FFEB84", "#FCAA78", "#F8696B")
+LEVEL_COUNT_MAX = 10_000
+"""Upper bound of the level-count colour rule (far above any catalog's size)."""
 TREND_SERIES_LIMIT = 25
 """Hospitals drawn on the trend chart (the table holds them all)."""
 
@@ -327,11 +329,13 @@ def _summary(
         if colour:
             fills[(index, band_col)] = colour
             fills[(index, 6)] = colour
-        for n in range(1, 6):
-            if level_counts and level_counts.get(str(n)):
-                fills[(index, first_level_col + n - 1)] = LEVEL_COLOURS[n]
         if at_risk:
             fills[(index, len(columns) - 2)] = RISK_COLOUR
+    # A level-count column is coloured wherever a hospital has criteria at that level.
+    count_colours = tuple(
+        ValueColour((first_level_col + n - 1,), LEVEL_COLOURS[n], 1, LEVEL_COUNT_MAX)
+        for n in range(1, 6)
+    )
     return Table(
         key="summary",
         title=labels["summary"],
@@ -340,6 +344,7 @@ def _summary(
         fills=fills,
         freeze_rows=1,
         freeze_columns=1,
+        value_colours=count_colours,
     )
 
 

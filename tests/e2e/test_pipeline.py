@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from hqsync.config.settings import load_settings
 from hqsync.jobs.cli import cli
@@ -358,6 +359,9 @@ def test_dashboard_contents_in_english(deployment):
         for r in range(2, summary.max_row + 1)
     }
     assert band_fills - {"00000000"}, "bands are coloured"
+    level_1 = get_column_letter(header.index("Level 1") + 1)
+    rules = {str(cf.sqref): [r.operator for r in cf.rules] for cf in summary.conditional_formatting}
+    assert rules.get(f"{level_1}2:{level_1}{summary.max_row}") == ["between"], rules
 
     criteria = workbook["Criteria"]
     codes = [c.value for c in criteria[1]][4:]
