@@ -6,7 +6,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -406,8 +406,3 @@ def _resolve_db_url(url: str, base: Path) -> str:
         if rest and not rest.startswith(":memory:") and not rest.startswith("file:"):
             return prefix + str(_resolve_path(rest, base))
     return url
-
-
-def with_overrides(settings: Settings, **changes: Any) -> Settings:
-    """A copy of `settings` with top-level fields replaced (for tests and the demo)."""
-    return replace(settings, **changes)

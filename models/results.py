@@ -290,16 +290,8 @@ def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
             "details",
         ],
     )
-    scores.insert(
-        0,
-        "assessment_key",
-        [make_key(x, y) for x, y in zip(scores["source"], scores["assessment_id"], strict=True)],
-    )
-    scores.insert(
-        1,
-        "hospital_key",
-        [make_key(x, y) for x, y in zip(scores["source"], scores["hospital_id"], strict=True)],
-    )
+    _insert_key(scores, 0, "assessment_key", "assessment_id")
+    _insert_key(scores, 1, "hospital_key", "hospital_id")
     c = CriterionResult
     live = sa.select(a.source, a.assessment_id).where(a.deleted.is_(False))
     crit_stmt = (
@@ -311,14 +303,7 @@ def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
         [dict(r._mapping) for r in conn.execute(crit_stmt)],
         columns=["source", "assessment_id", "code", "level", "value", "status", "details"],
     )
-    criteria.insert(
-        0,
-        "assessment_key",
-        [
-            make_key(x, y)
-            for x, y in zip(criteria["source"], criteria["assessment_id"], strict=True)
-        ],
-    )
+    _insert_key(criteria, 0, "assessment_key", "assessment_id")
     return scores, criteria
 
 
@@ -352,12 +337,14 @@ def load_hospitals(conn: Connection) -> pd.DataFrame:
             "active",
         ],
     )
-    frame.insert(
-        0,
-        "hospital_key",
-        [make_key(x, y) for x, y in zip(frame["source"], frame["hospital_id"], strict=True)],
-    )
+    _insert_key(frame, 0, "hospital_key", "hospital_id")
     return frame
+
+
+def _insert_key(frame: pd.DataFrame, position: int, name: str, id_column: str) -> None:
+    """Add the store-wide key column `name` made from `source` and `id_column`."""
+    keys = [make_key(s, i) for s, i in zip(frame["source"], frame[id_column], strict=True)]
+    frame.insert(position, name, keys)
 
 
 def load_rejected_rows(conn: Connection) -> list[dict[str, Any]]:

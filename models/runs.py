@@ -127,3 +127,16 @@ def recent_runs(
         )
         for r in rows
     ]
+
+
+def last_finished(
+    bind: Engine | Connection, job: str, outcomes: tuple[str, ...]
+) -> datetime | None:
+    """When the latest run of `job` with one of `outcomes` finished (None if there is none)."""
+    stmt = sa.select(sa.func.max(Run.finished_at)).where(Run.job == job, Run.outcome.in_(outcomes))
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            value = conn.execute(stmt).scalar_one_or_none()
+    else:
+        value = bind.execute(stmt).scalar_one_or_none()
+    return value

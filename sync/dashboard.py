@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from hqsync.config.rulesets import RuleSet
 from hqsync.models import results
-from hqsync.models.runs import recent_runs
+from hqsync.models.runs import last_finished
 from hqsync.sync.interfaces import CellValue, Column, Dashboard, LineChart, Table, ValueColour
 
 LEVEL_COLOURS = {1: "#F8696B", 2: "#FCAA78", 3: "#FFEB84", 4: "#B1D580", 5: "#63BE7B"}
@@ -163,10 +163,7 @@ def load_dashboard_data(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> Das
         hospitals = results.load_hospitals(conn)
         rejected = results.load_rejected_rows(conn)
     comparisons = compare_assessments(scores, criteria).assessments
-    syncs = [
-        r for r in recent_runs(engine, limit=200, job="sync") if r.outcome in ("ok", "skipped")
-    ]
-    last_sync = syncs[0].finished_at if syncs else None
+    last_sync = last_finished(engine, "sync", ("ok", "skipped"))
     return DashboardData(
         scores=scores,
         criteria=criteria,
@@ -378,15 +375,7 @@ def _band_colour(record: Mapping[str, Any], rule_set: RuleSet | None) -> str | N
 
 def _band_names(rule_set: RuleSet | None) -> list[str]:
     """Band labels of a rule set, best first (empty when it has none)."""
-    bands = getattr(rule_set, "bands", None) or ()
-    names: list[str] = []
-    for band in bands:
-        label = getattr(band, "label", None) or getattr(band, "name", None)
-        if label is None and isinstance(band, tuple | list) and band:
-            label = band[-1] if isinstance(band[-1], str) else band[0]
-        if label is not None:
-            names.append(str(label))
-    return names
+    return [band.label for band in rule_set.bands] if rule_set else []
 
 
 def level_colours(columns: tuple[int, ...]) -> tuple[ValueColour, ...]:

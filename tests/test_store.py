@@ -35,3 +35,15 @@ def test_timestamps_come_back_as_aware_utc(engine):
         row = conn.execute(sa.select(Lease.acquired_at)).scalar_one()
     assert row == local
     assert row.tzinfo is not None
+
+
+def test_last_finished_is_the_latest_run_with_a_wanted_outcome(engine):
+    from hqsync.models.runs import finish_run, last_finished, start_run
+
+    assert last_finished(engine, "sync", ("ok", "skipped")) is None
+    base = datetime(2026, 1, 2, 3, 0, tzinfo=UTC)
+    for minutes, outcome in ((0, "ok"), (10, "skipped"), (20, "failed")):
+        run = start_run(engine, "sync", "h", "s", base + timedelta(minutes=minutes))
+        finish_run(engine, run, outcome, finished_at=base + timedelta(minutes=minutes + 1))
+    assert last_finished(engine, "sync", ("ok", "skipped")) == base + timedelta(minutes=11)
+    assert last_finished(engine, "publish", ("ok",)) is None
