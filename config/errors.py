@@ -35,5 +35,9 @@ class StoreError(HqsyncError):
     """The SQL store is unreachable or inconsistent."""
 
 
+class StaleMemoError(StoreError):
+    """A source's memo no longer describes its stored rows; sync it again without the memo."""
+
+
 class NotLeaderError(HqsyncError):
     """Another hqsync process holds the lease; this one must not run jobs now."""

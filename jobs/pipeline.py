@@ -10,18 +10,22 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from hqsync.config.errors import HqsyncError
+from hqsync.config.errors import HqsyncError, StaleMemoError
 from hqsync.config.rulesets import RuleSet, load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.models import results
 from hqsync.models.runs import finish_run, start_run
 from hqsync.models.tables import SourceState, utcnow
 from hqsync.sync.backends import open_dashboard_writer, open_source_reader
-from hqsync.sync.interfaces import DashboardWriter, SourceReader
+from hqsync.sync.interfaces import DashboardWriter, SourceReader, SourceSnapshot
+
+if TYPE_CHECKING:
+    from hqsync.sync.upsert import UpsertCounts
 
 log = logging.getLogger(__name__)
 
@@ -130,9 +134,6 @@ class Pipeline:
     def _sync_source(
         self, source: SourceSettings, force: bool
     ) -> tuple[str, dict[str, int], str | None]:
-        from hqsync.sync.normalise import normalise_source
-        from hqsync.sync.upsert import read_stored_rows, upsert_source
-
         started = self.clock()
         run_id = start_run(self.engine, "sync", self.holder, source.name, started)
         reader: SourceReader | None = None
@@ -151,27 +152,13 @@ class Pipeline:
                 return "skipped", {}, None
             snapshot = reader.read(list(source.tabs.as_dict().values()))
             now = self.clock()
-            with self.engine.begin() as conn:
-                # Rows whose hash is already stored skip parsing: a re-sync costs little.
-                stored = read_stored_rows(conn, source.name)
-                data = normalise_source(
-                    snapshot,
-                    source.tabs,
-                    self.rule_sets,
-                    timezone=self.settings.schedule.timezone,
-                    known=stored.known(),
-                )
-                counts = upsert_source(conn, source.name, data, now, stored=stored)
-                self._store_marker(conn, source.name, marker, now)
-                rows = counts.as_rows()
-                finish_run(
-                    conn,
-                    run_id,
-                    "ok",
-                    requests=reader.requests_made,
-                    rows=rows,
-                    finished_at=self.clock(),
-                )
+            finished = _RunEnd(run_id, reader.requests_made, marker)
+            try:
+                counts = self._store_snapshot(source, snapshot, now, finished, use_memos=not force)
+            except StaleMemoError as exc:
+                log.warning("%s", exc)
+                counts = self._store_snapshot(source, snapshot, now, finished, use_memos=False)
+            rows = counts.as_rows()
             log.info(
                 "source %s synced: %s", source.name, ", ".join(f"{k} {v}" for k, v in rows.items())
             )
@@ -191,6 +178,41 @@ class Pipeline:
             finished_at=self.clock(),
         )
         return "failed", {}, message
+
+    def _store_snapshot(
+        self,
+        source: SourceSettings,
+        snapshot: SourceSnapshot,
+        now: datetime,
+        end: _RunEnd,
+        *,
+        use_memos: bool,
+    ) -> UpsertCounts:
+        """Normalise a snapshot and write it, the change marker and the finished run into the
+        store in one transaction."""
+        from hqsync.sync.upsert import store_snapshot
+
+        with self.engine.begin() as conn:
+            counts = store_snapshot(
+                conn,
+                source.name,
+                snapshot,
+                tabs=source.tabs,
+                rule_sets=self.rule_sets,
+                timezone=self.settings.schedule.timezone,
+                now=now,
+                use_memos=use_memos,
+            )
+            self._store_marker(conn, source.name, end.marker, now)
+            finish_run(
+                conn,
+                end.run_id,
+                "ok",
+                requests=end.requests,
+                rows=counts.as_rows(),
+                finished_at=self.clock(),
+            )
+        return counts
 
     def _stored_marker(self, source: str) -> str | None:
         with self.engine.connect() as conn:
@@ -345,6 +367,15 @@ class Pipeline:
     def _report(self, stage: str, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress(stage, done, total)
+
+
+@dataclass(frozen=True)
+class _RunEnd:
+    """What finishing a sync run records besides its counts."""
+
+    run_id: int
+    requests: int
+    marker: str | None
 
 
 def _describe(exc: BaseException) -> str:

@@ -147,6 +147,26 @@ class SourceState(Base):
     last_synced_at: Mapped[datetime | None]
 
 
+class SourceMemo(Base):
+    """A compact picture of one tab as it was after a source's last sync (see sync/memo.py).
+
+    Lets the next sync skip the tab's unchanged rows without reading their stored hashes.
+    Written in the same transaction as the rows it describes; any sync without one deletes it.
+    """
+
+    __tablename__ = "source_memos"
+    source: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    tab_kind: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
+    context: Mapped[str] = mapped_column(sa.String(64))
+    parents: Mapped[str] = mapped_column(sa.String(64))
+    block_rows: Mapped[int] = mapped_column(sa.Integer)
+    blocks: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    rows: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    live: Mapped[int] = mapped_column(sa.Integer)
+    total: Mapped[int] = mapped_column(sa.Integer)
+    written_at: Mapped[datetime]
+
+
 class Run(Base):
     """One run of a job (sync, score, publish): when, by whom, what it did and how it ended."""
 

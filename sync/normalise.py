@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from itertools import islice
+from itertools import chain, islice
 from types import MappingProxyType
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -30,6 +30,7 @@ from hqsync.config.errors import SourceError
 from hqsync.config.rulesets import RuleSet, resolve_standard
 from hqsync.config.settings import TabNames
 from hqsync.sync.interfaces import CellValue, SourceSnapshot
+from hqsync.sync.memo import MemoScan, Settled, TabMemo, marshallable, text_digest
 
 TAB_KINDS = ("hospitals", "assessments", "findings")
 FORMULA_ERRORS = frozenset(
@@ -93,6 +94,10 @@ class NormalisedSource:
     assessments: tuple[SourceRow, ...]
     findings: tuple[SourceRow, ...]
     rejections: tuple[Rejection, ...]
+    settled: Mapping[str, Settled] = field(default_factory=dict)
+    """Tab kind → rows the memo showed unchanged in place: not among the tab's SourceRows."""
+    memos: Mapping[str, TabMemo] = field(default_factory=dict)
+    """Tab kind → the memo describing this snapshot, for the next sync (see sync/memo.py)."""
 
     def rows(self, tab_kind: str) -> tuple[SourceRow, ...]:
         """The usable rows of one tab kind."""
@@ -843,16 +848,10 @@ def _row_digest(hasher: Any, row: Sequence[CellValue]) -> str:
     try:
         payload = marshal.dumps(cast(Any, cells), 2)
     except ValueError:  # date/datetime cells (openpyxl) are not marshallable
-        payload = marshal.dumps(tuple(_marshallable(cell) for cell in cells), 2)
+        payload = marshal.dumps(tuple(marshallable(cell) for cell in cells), 2)
     digest = hasher.copy()
     digest.update(payload)
     return str(digest.hexdigest())
-
-
-def _marshallable(cell: CellValue) -> Any:
-    if isinstance(cell, datetime | date):
-        return ("@" + type(cell).__name__, cell.isoformat())
-    return cell
 
 
 @contextmanager
@@ -1052,12 +1051,17 @@ def _parse_tab(
     check: Callable[[dict[str, Any], _Problems], Any],
     context_of: _FastContext,
     known: Mapping[str, str],
-) -> tuple[list[SourceRow], _Parents]:
+    memo: TabMemo | None = None,
+    parents_context: str | None = None,
+) -> tuple[list[SourceRow], _Parents, MemoScan | None]:
     """Parse one tab's rows; `check` validates references and returns what children need.
 
     `context_of(row)` gives (what the row's hash depends on besides its cells, as text; what
     children need) when the row's references resolve, else None. A row whose hash equals the
     `known` stored hash of its key is not parsed again (it is unchanged in the store).
+    With `parents_context` (a digest of the parent rows; only for a tab without children) the
+    tab is scanned against `memo`: rows it shows unchanged in place are settled, neither
+    parsed nor returned, and the returned scan holds them and the next memo.
     """
     kind = tab.kind
     key_field = _KEY_FIELD[kind]
@@ -1075,6 +1079,20 @@ def _parse_tab(
     )
     known_by_hash = dict(zip(known.values(), known.keys(), strict=True))
     has_children = kind != "findings"
+    scan: MemoScan | None = None
+    visiting: Iterator[tuple[int, tuple[CellValue, ...]]]
+    if parents_context is None:
+        visiting = enumerate(islice(tab.rows, 1, None), 2)
+    else:
+        scan = MemoScan(
+            kind, tab.rows[1:], memo, context=text_digest(prefix), parents=parents_context
+        )
+        visiting = chain.from_iterable(
+            zip(range(start + 2, end + 2), tab.rows[start + 1 : end + 1], strict=True)
+            for start, end in scan.visit
+        )
+    in_place = scan is not None and scan.has_previous
+    memo_hashes = scan.hashes if scan is not None else None
     seen: dict[str, int] = {}
     parents: dict[str, _Parent] = {}
     stored: list[SourceRow] = []
@@ -1086,7 +1104,7 @@ def _parse_tab(
     dumps: Callable[[Any, int], bytes] = marshal.dumps
     new_object = object.__new__
     set_attribute = object.__setattr__
-    for row_number, row in enumerate(islice(tab.rows, 1, None), 2):
+    for row_number, row in visiting:
         if not row:
             continue
         context = context_of(row)
@@ -1102,11 +1120,15 @@ def _parse_tab(
                 try:
                     payload = dumps(row, 2)
                 except ValueError:  # date/datetime cells (openpyxl) are not marshallable
-                    payload = dumps(tuple(map(_marshallable, row)), 2)
+                    payload = dumps(tuple(map(marshallable, row)), 2)
                 hashed = hasher.copy()
                 hashed.update(payload)
                 digest = hashed.hexdigest()
+            if in_place and scan.settled_in_place(row_number - 2, digest):  # type: ignore[union-attr]
+                continue  # same cells, same context, same place as the stored row
             known_key = known_by_hash.get(digest)
+            if known_key is None and in_place and scan.seen_before(digest):  # type: ignore[union-attr]
+                known_key = _cell_key(coerce, row, tab.match.fields[key_field])
             if known_key is not None and known_key not in seen:
                 # Same cells, same context as the stored row: unchanged, no need to parse.
                 seen[known_key] = row_number
@@ -1125,6 +1147,8 @@ def _parse_tab(
                     },
                 )
                 stored.append(unparsed)
+                if memo_hashes is not None:
+                    memo_hashes[row_number - 2] = digest
                 continue
         length = len(row)
         cells = {name: (row[index] if index < length else None) for name, index in field_items}
@@ -1214,7 +1238,17 @@ def _parse_tab(
         parents[key] = _Parent(row_number, rule_set=parent)
         raw, extra = _raw_and_extra(tab.match, row)
         stored.append(SourceRow(key, row_number, values, raw, extra, digest))
-    return stored, _Parents(parents)
+        if memo_hashes is not None:
+            memo_hashes[row_number - 2] = digest
+    return stored, _Parents(parents), scan
+
+
+def _cell_key(coerce: _Coercers, row: Sequence[CellValue], index: int) -> str | None:
+    """The key a row's key cell holds; None when it holds none."""
+    try:
+        return coerce.own_key(row[index] if index < len(row) else None)
+    except _Problem:
+        return None
 
 
 class _Parents:
@@ -1283,6 +1317,7 @@ def normalise_source(
     *,
     resolver: StandardResolver | None = None,
     known: Mapping[str, Mapping[str, str]] | None = None,
+    memos: Mapping[str, TabMemo] | None = None,
 ) -> NormalisedSource:
     """Turn a source snapshot into usable rows per tab and rejections with reasons.
 
@@ -1291,11 +1326,19 @@ def normalise_source(
     `resolver(rule_sets, text)` finds the rule set a `standard` cell names (default:
     `hqsync.config.rulesets.resolve_standard`). `known` (tab kind → key → row hash of the
     live stored rows, see `hqsync.sync.upsert.stored_hashes`) lets unchanged rows skip parsing:
-    they come back with `parsed=False` and empty fields.
+    they come back with `parsed=False` and empty fields. `memos` (tab kind → the memo the
+    last sync left, see `hqsync.sync.upsert.read_memos`) lets the findings rows it shows
+    unchanged in place skip even hashing: they are counted in `settled`, not returned.
     """
     with paused_gc():
         return _normalise(
-            snapshot, tabs, rule_sets, timezone=timezone, resolver=resolver, known=known or {}
+            snapshot,
+            tabs,
+            rule_sets,
+            timezone=timezone,
+            resolver=resolver,
+            known=known or {},
+            memos=memos or {},
         )
 
 
@@ -1307,6 +1350,7 @@ def _normalise(
     timezone: str,
     resolver: StandardResolver | None,
     known: Mapping[str, Mapping[str, str]],
+    memos: Mapping[str, TabMemo],
 ) -> NormalisedSource:
     if resolver is None:
         resolver = resolve_standard
@@ -1344,7 +1388,7 @@ def _normalise(
             return None
 
     hospitals_tab = parsed_tabs["hospitals"]
-    hospitals, hospital_parents = _parse_tab(
+    hospitals, hospital_parents, _ = _parse_tab(
         hospitals_tab,
         ctx,
         check=lambda values, problems: None,
@@ -1398,7 +1442,7 @@ def _normalise(
         rule_set = rule_set_for(text)
         return None if rule_set is None else (fingerprint(rule_set), rule_set)
 
-    assessments, assessment_parents = _parse_tab(
+    assessments, assessment_parents, _ = _parse_tab(
         assessments_tab,
         ctx,
         check=check_assessment,
@@ -1474,16 +1518,29 @@ def _normalise(
         by_ref[cache_key] = context
         return context
 
-    findings, _ = _parse_tab(
+    # What a finding's parse depends on besides its cells and the tab: its assessment.
+    assessments_context = repr(
+        sorted(
+            (key, None if parent.rejected_en is not None else fingerprint(parent.rule_set))
+            for key, parent in assessment_parents.by_key.items()
+        )
+    )
+    findings, _, scan = _parse_tab(
         findings_tab,
         ctx,
         check=check_finding,
         context_of=finding_context,
         known=known.get("findings", {}),
+        memo=memos.get("findings"),
+        parents_context=text_digest(assessments_context),
     )
+    assert scan is not None
+    memo, settled = scan.result()
     return NormalisedSource(
         hospitals=tuple(hospitals),
         assessments=tuple(assessments),
         findings=tuple(findings),
         rejections=tuple(ctx.rejections),
+        settled={} if settled is None else {"findings": settled},
+        memos={"findings": memo},
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from itertools import compress, repeat
 from operator import attrgetter, eq, itemgetter, not_
@@ -20,9 +20,27 @@ from typing import Any, Self, cast
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from hqsync.config.errors import StoreError
-from hqsync.models.tables import Assessment, Finding, FindingChange, Hospital, RejectedRow
-from hqsync.sync.normalise import TAB_KINDS, NormalisedSource, Rejection, SourceRow, paused_gc
+from hqsync.config.errors import StaleMemoError, StoreError
+from hqsync.config.rulesets import RuleSet
+from hqsync.config.settings import TabNames
+from hqsync.models.tables import (
+    Assessment,
+    Finding,
+    FindingChange,
+    Hospital,
+    RejectedRow,
+    SourceMemo,
+)
+from hqsync.sync.interfaces import SourceSnapshot
+from hqsync.sync.memo import Settled, TabMemo
+from hqsync.sync.normalise import (
+    TAB_KINDS,
+    NormalisedSource,
+    Rejection,
+    SourceRow,
+    normalise_source,
+    paused_gc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +50,8 @@ IN_CHUNK = 500
 """Keys per `IN (...)` list (well under SQLite's bound-parameter limit)."""
 ANALYZE_AFTER = 20_000
 """Rows inserted into a table at once after which PostgreSQL's statistics are refreshed."""
+FETCH_ALL_AFTER = 20_000
+"""Keys to look up after which reading all of a tab's stored rows beats `IN (...)` lists."""
 
 _TABLES: dict[str, sa.Table] = {
     "hospitals": cast(sa.Table, Hospital.__table__),
@@ -117,11 +137,18 @@ class _TabOutcome:
     """Keys whose row was inserted, updated, restored or tombstoned."""
     touched_assessments: set[str]
     """(findings only) assessments whose findings changed."""
+    live: int
+    """Live (not tombstoned) stored rows of the tab after the writes."""
+    total: int
+    """Stored rows of the tab after the writes, tombstones included."""
 
 
 @dataclass(frozen=True)
 class StoredRows:
-    """What the store holds of one source: tab kind → key → (row hash, deleted, row number)."""
+    """What the store holds of one source: tab kind → key → (row hash, deleted, row number).
+
+    A tab kind left out (see `read_stored_rows(kinds=...)`) is looked up by key when needed.
+    """
 
     tabs: Mapping[str, Mapping[str, tuple[str, bool, int]]]
     live: Mapping[str, Mapping[str, str]] | None = field(default=None, compare=False, repr=False)
@@ -137,16 +164,17 @@ class StoredRows:
         }
 
 
-def read_stored_rows(conn: Connection, source: str) -> StoredRows:
-    """Read the hash, tombstone flag and row number of every stored row of `source`."""
+def read_stored_rows(conn: Connection, source: str, kinds: Sequence[str] = TAB_KINDS) -> StoredRows:
+    """Read the hash, tombstone flag and row number of every stored row of `source` in the
+    tabs of the given kinds."""
     with paused_gc():
-        return _read_stored_rows(conn, source)
+        return _read_stored_rows(conn, source, kinds)
 
 
-def _read_stored_rows(conn: Connection, source: str) -> StoredRows:
+def _read_stored_rows(conn: Connection, source: str, kinds: Sequence[str]) -> StoredRows:
     tabs: dict[str, dict[str, tuple[str, bool, int]]] = {}
     live: dict[str, dict[str, str]] = {}
-    for kind in TAB_KINDS:
+    for kind in kinds:
         table = _TABLES[kind]
         columns = (table.c[_KEYS[kind]], table.c.row_hash, table.c.deleted, table.c.row_number)
         rows = _fetch_plain(conn, table, columns, source)
@@ -160,7 +188,11 @@ def _read_stored_rows(conn: Connection, source: str) -> StoredRows:
 
 
 def _fetch_plain(
-    conn: Connection, table: sa.Table, columns: Sequence[sa.Column[Any]], source: str
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[sa.Column[Any]],
+    source: str,
+    live_only: bool = False,
 ) -> Sequence[Sequence[Any]]:
     """`SELECT columns FROM table WHERE source = ?` as plain DBAPI tuples.
 
@@ -177,13 +209,43 @@ def _fetch_plain(
     }
     placeholder = placeholders.get(conn.dialect.paramstyle)
     if placeholder is None:  # an unusual driver: take the ordinary, slower road
-        return conn.execute(sa.select(*columns).where(table.c.source == source)).all()
+        query = sa.select(*columns).where(table.c.source == source)
+        if live_only:
+            query = query.where(table.c.deleted.is_(False))
+        return conn.execute(query).all()
     names = ", ".join(quote(column.name) for column in columns)
     sql = f"SELECT {names} FROM {quote(table.name)} WHERE {quote('source')} = {placeholder[0]}"
+    if live_only:
+        sql += f" AND NOT {quote('deleted')}"
     result = conn.exec_driver_sql(sql, placeholder[1])
     rows: Sequence[Sequence[Any]] = result.cursor.fetchall()
     result.close()
     return rows
+
+
+def store_snapshot(
+    conn: Connection,
+    source: str,
+    snapshot: SourceSnapshot,
+    *,
+    tabs: TabNames,
+    rule_sets: Mapping[str, RuleSet],
+    timezone: str,
+    now: datetime,
+    use_memos: bool = True,
+) -> UpsertCounts:
+    """Normalise `snapshot` and upsert it, inside the caller's transaction, as a sync does.
+
+    Unchanged rows skip parsing (by stored hash) or, where the last sync left a memo, even
+    hashing and the store. Raises StaleMemoError when the memo turns out not to describe the
+    store: roll back and call again with `use_memos=False`.
+    """
+    memos = read_memos(conn, source) if use_memos else {}
+    stored = read_stored_rows(conn, source, [kind for kind in TAB_KINDS if kind not in memos])
+    data = normalise_source(
+        snapshot, tabs, rule_sets, timezone=timezone, known=stored.known(), memos=memos
+    )
+    return upsert_source(conn, source, data, now, stored=stored)
 
 
 def upsert_source(
@@ -201,6 +263,9 @@ def upsert_source(
     finding result changes go to the history; the source's rejected rows are replaced; every
     assessment whose own row, findings or hospital changed gets `needs_scoring = True`.
     `stored` (from `read_stored_rows` in this same transaction) saves reading it again.
+    The source's memos are replaced by `data.memos`. Raises StaleMemoError (and writes
+    nothing the caller's rollback would not undo) when rows `data` took as settled from a memo
+    are not stored as the memo said: normalise again without memos.
     """
     if now.tzinfo is None:
         raise ValueError("upsert_source needs an aware `now` (UTC)")
@@ -222,8 +287,9 @@ def _upsert(
             kind=kind,
             rows=data.rows(kind),
             rejected=rejected_by_kind[kind],
-            stored=state.tabs[kind],
+            stored=state.tabs.get(kind),
             now=now,
+            settled=data.settled.get(kind),
         )
     to_flag = set(outcomes["findings"].touched_assessments)
     changed_hospitals = outcomes["hospitals"].written
@@ -241,6 +307,15 @@ def _upsert(
     to_flag -= outcomes["assessments"].written
     flagged = _flag_for_scoring(conn, source, to_flag)
     rejections_changed = _replace_rejections(conn, source, data.rejections, now)
+    _replace_memos(
+        conn,
+        source,
+        [
+            replace(memo, live=outcomes[kind].live, total=outcomes[kind].total)
+            for kind, memo in data.memos.items()
+        ],
+        now,
+    )
     counts = UpsertCounts.of(
         {kind: outcome.counts for kind, outcome in outcomes.items()}, flagged, rejections_changed
     )
@@ -255,10 +330,35 @@ def _sync_tab(
     kind: str,
     rows: Sequence[SourceRow],
     rejected: Sequence[Rejection],
-    stored: Mapping[str, tuple[str, bool, int]],
+    stored: Mapping[str, tuple[str, bool, int]] | None,
     now: datetime,
+    settled: Settled | None,
 ) -> _TabOutcome:
     table = _TABLES[kind]
+    keys = list(map(_key_of, rows))
+    settled_count = 0
+    if stored is None:
+        stored = _stored_by_key(conn, source, kind, keys)
+        total_before = _count_stored(conn, source, kind)
+    else:
+        total_before = len(stored)
+    # With settled rows (left out of `rows`) vanished rows are found by counting, see _vanished.
+    complete = len(stored) == total_before and settled is None
+    if settled is not None:
+        _check_settled(
+            source=source,
+            kind=kind,
+            rows=rows,
+            stored=stored,
+            settled=settled,
+            total_before=total_before,
+        )
+        settled_count = settled.count
+        live_before = settled.expected_live
+    elif complete:
+        live_before = sum(not state[1] for state in stored.values())
+    else:
+        live_before = _count_stored(conn, source, kind, live_only=True)
 
     is_assessment = kind == "assessments"
     is_finding = kind == "findings"
@@ -271,11 +371,10 @@ def _sync_tab(
     written_rows: list[SourceRow] = []
     # Most rows of a re-sync are stored exactly as they are (same hash, live, same row number):
     # find the others column-wise, in C (map/compress), then look at those one by one.
-    keys = list(map(_key_of, rows))
     expected = zip(map(_hash_of, rows), repeat(False), map(_number_of, rows))
-    settled = list(map(eq, map(stored.get, keys), expected))
-    unchanged = sum(settled)
-    candidates = compress(rows, map(not_, settled))
+    as_stored = list(map(eq, map(stored.get, keys), expected))
+    unchanged = sum(as_stored)
+    candidates = compress(rows, map(not_, as_stored))
     # Rows whose key the store holds: when that is every stored key (keys are unique per tab,
     # normalise rejects duplicates), no row vanished and the set difference below is skipped.
     in_store = unchanged
@@ -314,13 +413,23 @@ def _sync_tab(
             restored_keys.add(row.key)
 
     # A row that turned bad keeps its last good version until it is fixed: never tombstoned.
-    vanished = set() if in_store == len(stored) else stored.keys() - set(keys)
+    if complete:
+        vanished = set() if in_store == len(stored) else stored.keys() - set(keys)
+        vanished = {key for key in vanished if not stored[key][1]}
+    else:
+        vanished = _vanished(
+            conn,
+            source=source,
+            kind=kind,
+            keys=keys,
+            stored=stored,
+            settled=settled,
+            live_before=live_before,
+        )
     vanished.difference_update(r.key for r in rejected if r.key is not None)
     tombstones: list[dict[str, Any]] = []
     if vanished:
-        for key, (_, was_deleted, _) in stored.items():  # in stored order
-            if was_deleted or key not in vanished:
-                continue
+        for key in sorted(vanished):
             tombstone: dict[str, Any] = {"b_key": key, "deleted": True, "deleted_at": now}
             tombstone["changed_at"] = now
             if is_assessment:
@@ -375,15 +484,103 @@ def _sync_tab(
     _insert_many(conn, cast(sa.Table, FindingChange.__table__), history)
 
     counts = TabCounts(
-        read=len(rows) + len(rejected),
+        read=len(rows) + len(rejected) + settled_count,
         inserted=len(inserts),
         updated=len(updates) - len(restored_keys),
         deleted=len(tombstones),
         restored=len(restored_keys),
-        unchanged=unchanged,
+        unchanged=unchanged + settled_count,
         rejected=len(rejected),
     )
-    return _TabOutcome(counts, written, touched)
+    live = live_before + len(inserts) + len(restored_keys) - len(tombstones)
+    return _TabOutcome(counts, written, touched, live, total_before + len(inserts))
+
+
+def _stored_by_key(
+    conn: Connection, source: str, kind: str, keys: Sequence[str]
+) -> dict[str, tuple[str, bool, int]]:
+    """key → (row hash, deleted, row number) of the stored rows of `keys` in one tab."""
+    table = _TABLES[kind]
+    key_column = table.c[_KEYS[kind]]
+    columns = (key_column, table.c.row_hash, table.c.deleted, table.c.row_number)
+    if len(keys) > FETCH_ALL_AFTER:
+        rows: Iterable[Sequence[Any]] = _fetch_plain(conn, table, columns, source)
+    else:
+        rows = []
+        for chunk in _chunks(sorted(keys), IN_CHUNK):
+            found = conn.execute(
+                sa.select(*columns).where(table.c.source == source, key_column.in_(chunk))
+            )
+            rows.extend(map(tuple, found))
+    return {key: (digest, bool(deleted), number) for key, digest, deleted, number in rows}
+
+
+def _count_stored(conn: Connection, source: str, kind: str, live_only: bool = False) -> int:
+    """How many rows one tab of `source` has in the store (only live ones: slower)."""
+    table = _TABLES[kind]
+    query = sa.select(sa.func.count()).where(table.c.source == source)
+    if live_only:
+        query = query.where(table.c.deleted.is_(False))
+    return int(conn.execute(query).scalar_one())
+
+
+def _check_settled(
+    *,
+    source: str,
+    kind: str,
+    rows: Sequence[SourceRow],
+    stored: Mapping[str, tuple[str, bool, int]],
+    settled: Settled,
+    total_before: int,
+) -> None:
+    """Raise StaleMemoError unless the memo's settled rows can be trusted as stored.
+
+    The store must hold as many rows as the memo recorded (nothing else wrote them), and no
+    other row may carry the key of a settled row (a duplicate normalise could not see)."""
+    if total_before != settled.expected_total:
+        raise StaleMemoError(
+            f"source {source}: the store holds {total_before} {kind} rows, the memo of the "
+            f"last sync {settled.expected_total}; syncing again without the memo"
+        )
+    for row in rows:
+        previous = stored.get(row.key)
+        if previous is None or previous[1] or previous[2] == row.row_number:
+            continue
+        if settled.holds(previous[2], previous[0]):
+            raise StaleMemoError(
+                f"source {source}: {kind} key {row.key!r} is on row {row.row_number} and on "
+                f"row {previous[2]}; syncing again without the memo to reject the duplicate"
+            )
+
+
+def _vanished(
+    conn: Connection,
+    *,
+    source: str,
+    kind: str,
+    keys: Sequence[str],
+    stored: Mapping[str, tuple[str, bool, int]],
+    settled: Settled | None,
+    live_before: int,
+) -> set[str]:
+    """Keys of live stored rows that are neither among `keys` nor settled.
+
+    Settled rows are live and their keys differ from `keys` (see `_check_settled`): when they
+    and the live rows among `keys` add up to every live row, none vanished."""
+    settled_count = settled.count if settled is not None else 0
+    live_present = settled_count + sum(
+        1 for key in keys if (state := stored.get(key)) is not None and not state[1]
+    )
+    if live_present == live_before:
+        return set()
+    table = _TABLES[kind]
+    columns = (table.c[_KEYS[kind]], table.c.row_hash, table.c.row_number)
+    present = set(keys)
+    return {
+        key
+        for key, digest, number in _fetch_plain(conn, table, columns, source, live_only=True)
+        if key not in present and (settled is None or not settled.holds(number, digest))
+    }
 
 
 def _findings_before(
@@ -510,6 +707,58 @@ def _replace_rejections(
     return True
 
 
+def read_memos(conn: Connection, source: str) -> dict[str, TabMemo]:
+    """Tab kind → the memo the last sync of `source` left (see `hqsync.sync.memo`).
+
+    On PostgreSQL the memo rows stay locked until the transaction ends, so two syncs of one
+    source cannot both trust the same memo."""
+    table = cast(sa.Table, SourceMemo.__table__)
+    query = sa.select(table).where(table.c.source == source)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    memos = {}
+    for row in conn.execute(query).mappings():
+        memos[row["tab_kind"]] = TabMemo(
+            tab_kind=row["tab_kind"],
+            context=row["context"],
+            parents=row["parents"],
+            block_rows=row["block_rows"],
+            blocks=bytes(row["blocks"]),
+            rows=bytes(row["rows"]),
+            live=row["live"],
+            total=row["total"],
+        )
+    return memos
+
+
+def _replace_memos(conn: Connection, source: str, memos: Sequence[TabMemo], now: datetime) -> None:
+    """Replace the source's memos (none: the next sync reads every stored hash)."""
+    table = cast(sa.Table, SourceMemo.__table__)
+    if sorted(read_memos(conn, source).values(), key=_kind_of) == sorted(memos, key=_kind_of):
+        return  # an unchanged sheet writes nothing
+    conn.execute(table.delete().where(table.c.source == source))
+    if memos:
+        conn.execute(
+            table.insert(),
+            [
+                {
+                    "source": source,
+                    "tab_kind": memo.tab_kind,
+                    "context": memo.context,
+                    "parents": memo.parents,
+                    "block_rows": memo.block_rows,
+                    "blocks": memo.blocks,
+                    "rows": memo.rows,
+                    "live": memo.live,
+                    "total": memo.total,
+                    "written_at": now,
+                }
+                for memo in memos
+            ],
+        )
+
+
+_kind_of = attrgetter("tab_kind")
 _POSITIONAL = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 
 
@@ -540,7 +789,10 @@ def _write_many(
 ) -> None:
     if not rows:
         return
-    names = tuple(name for name in rows[0] if name != "b_key")
+    # An UPDATE leaves the key it matches on out of SET: the database need not touch the
+    # primary key's index.
+    unset = {"b_key"} if where is None else {"b_key", where[0]}
+    names = tuple(name for name in rows[0] if name not in unset)
     placeholder = _POSITIONAL.get(conn.dialect.paramstyle)
     if placeholder is None:  # an unusual driver: the usual road
         statement: Any = table.insert()

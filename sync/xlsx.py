@@ -31,6 +31,7 @@ from hqsync.sync.interfaces import (
     ValueColour,
     column_runs,
 )
+from hqsync.sync.normalise import paused_gc
 from hqsync.sync.xlsx_source import replace_atomically
 
 log = logging.getLogger(__name__)
@@ -74,22 +75,24 @@ class XlsxSourceReader:
         marker = self.change_marker()
         if marker is None:
             raise BackendError(f"source workbook {self.path} not found; check sources.spreadsheet")
-        try:
-            workbook = CalamineWorkbook.from_path(str(self.path))
-            available = tuple(workbook.sheet_names)
-            found: dict[str, RawTab] = {}
-            wanted = [name for name in tabs if name in available]
-            errors = _error_cells(self.path, wanted) if wanted else {}
-            for name in wanted:
-                rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                for (row, col), text in errors.get(name, {}).items():
-                    while len(rows) <= row:
-                        rows.append([])
-                    rows[row].extend([""] * (col + 1 - len(rows[row])))
-                    rows[row][col] = text
-                found[name] = RawTab(name=name, rows=_trim(rows))
-        except (CalamineError, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise BackendError(f"{self.path} is not a readable .xlsx workbook: {exc}") from exc
+        # Many small acyclic objects: collecting cycles while they are built is slow.
+        with paused_gc():
+            try:
+                workbook = CalamineWorkbook.from_path(str(self.path))
+                available = tuple(workbook.sheet_names)
+                found: dict[str, RawTab] = {}
+                wanted = [name for name in tabs if name in available]
+                errors = _error_cells(self.path, wanted) if wanted else {}
+                for name in wanted:
+                    rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                    for (row, col), text in errors.get(name, {}).items():
+                        while len(rows) <= row:
+                            rows.append([])
+                        rows[row].extend([""] * (col + 1 - len(rows[row])))
+                        rows[row][col] = text
+                    found[name] = RawTab(name=name, rows=_trim(rows))
+            except (CalamineError, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+                raise BackendError(f"{self.path} is not a readable .xlsx workbook: {exc}") from exc
         return SourceSnapshot(tabs=found, marker=marker, available_tabs=available)
 
 

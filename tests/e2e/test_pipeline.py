@@ -27,7 +27,9 @@ from hqsync.models.tables import (
     Base,
     CriterionResult,
     Finding,
+    RejectedRow,
     Run,
+    SourceMemo,
 )
 from hqsync.sync.xlsx import XlsxSourceReader
 from hqsync.sync.xlsx_source import write_source_workbook
@@ -430,3 +432,50 @@ def test_a_stop_request_leaves_the_remaining_sources_for_the_next_run(tmp_path, 
     pipeline.should_stop = lambda: False
     assert list(pipeline.sync().rows) == ["demo", "other"]
     engine.dispose()
+
+
+def test_a_duplicate_of_an_unchanged_key_is_caught_by_a_retry_without_the_memo(
+    deployment, caplog: pytest.LogCaptureFixture
+):
+    directory, settings, engine = deployment
+    Pipeline(settings, engine).sync()
+    tabs = build_source_tabs(**SMALL)
+    findings = tabs["Findings"]
+    # An early finding row now carries the key of a later, unchanged one.
+    later = len(findings) - 100
+    later_key = findings[later][0]
+    findings[2][0] = later_key
+    write_source_workbook(directory / "source.xlsx", tabs)
+    with caplog.at_level("WARNING", logger="hqsync.jobs.pipeline"):
+        outcome = Pipeline(settings, engine).sync()
+    assert outcome.failed_sources == ()
+    assert any("without the memo" in r.getMessage() for r in caplog.records)
+    with engine.connect() as conn:
+        rejected = conn.execute(
+            sa.select(RejectedRow.row_number, RejectedRow.key).where(RejectedRow.tab == "Findings")
+        ).all()
+    assert (later + 1, later_key) in rejected  # the later row is the duplicate
+    assert (3, later_key) not in rejected
+
+
+def test_force_syncs_without_the_memo_and_leaves_a_fresh_one(deployment):
+    _, settings, engine = deployment
+    Pipeline(settings, engine).sync()
+    with engine.connect() as conn:
+        first = conn.execute(sa.select(SourceMemo.rows, SourceMemo.live)).one()
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        Pipeline(settings, engine).sync(force=True)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert not any("FROM source_memos" in s and s.startswith("SELECT") for s in statements[:3])
+    assert any(
+        "FROM findings WHERE" in s and " IN " not in s and "count" not in s for s in statements
+    )
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(SourceMemo.rows, SourceMemo.live)).one() == first

@@ -431,7 +431,11 @@ class FakeGoogle:
             raise DropConnection(url)
         if status == 204:
             return FakeResponse(204, b"", "text/html")
-        return FakeResponse(status, json.dumps(payload, ensure_ascii=False, indent=2).encode())
+        if _first(query, "prettyPrint") == "false":  # Google's system parameter: compact JSON
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        else:
+            body = json.dumps(payload, ensure_ascii=False, indent=2)
+        return FakeResponse(status, body.encode())
 
     def _take_failure(self, method: str, url: str, kind: str) -> int | str | None:
         for failure in self._failures:

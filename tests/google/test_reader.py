@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 
 from hqsync.config.settings import GoogleSettings
-from hqsync.sync.google import GoogleSourceReader, open_google_reader
+from hqsync.sync.google import GoogleSourceReader, decode_values, open_google_reader, tab_rows
 from hqsync.sync.interfaces import SourceReader
 from tests.fake_google import FakeGoogle
 from tests.google.conftest import READER
@@ -63,6 +64,7 @@ def test_a_changed_source_costs_one_plus_two_requests(
     batch = fake.requests("values.batchGet")[-1]
     assert batch.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
     assert batch.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
+    assert batch.query["prettyPrint"] == ["false"]  # a compact body: smaller, faster
     assert batch.query["ranges"] == ["'Bệnh viện'", "'Kết quả ''chi tiết'''"]
     assert snapshot.tabs["Bệnh viện"].rows[-1] == ("H04", "Bệnh viện mới")
 
@@ -97,3 +99,32 @@ def test_interior_empty_cells_become_none(fake: FakeGoogle, settings: GoogleSett
         GoogleSourceReader(open_google_reader(settings, sid).client, sid).read(["T"]).tabs["T"].rows
     )
     assert rows == (("a", None, "c"), (), (None, "x"))
+
+
+def test_text_that_looks_like_empty_cells_stays_text(
+    fake: FakeGoogle, settings: GoogleSettings
+) -> None:
+    tricky = ['a,"",b', '["",""]', ',""', '""', "[", ""]
+    sid = fake.create_spreadsheet("s", {"T": [tricky, ["", 'x",""']]})
+    rows = open_google_reader(settings, sid).read(["T"]).tabs["T"].rows
+    assert rows == (tuple(tricky[:-1]), (None, 'x",""'))
+
+
+@pytest.mark.parametrize("pretty", [False, True], ids=["compact", "pretty-printed"])
+def test_a_values_body_decodes_with_empty_cells_as_none(pretty: bool) -> None:
+    values = [["a", "", 1, 2.5, True, ""], ["", "", 'q,"",r'], [], ["", "x"]]
+    body = {"valueRanges": [{"range": "T!A1:F4", "values": values}]}
+    separators = None if pretty else (",", ":")
+    content = json.dumps(body, indent=2 if pretty else None, separators=separators)
+    rows = tab_rows(decode_values(content.encode())["valueRanges"][0]["values"])
+    assert rows == (
+        ("a", None, 1, 2.5, True, None),
+        (None, None, 'q,"",r'),
+        (),
+        (None, "x"),
+    )
+
+
+def test_a_body_with_an_empty_object_key_still_decodes() -> None:
+    decoded = decode_values(b'{"a":[""],"":[1,""]}')  # as it is: tab_rows empties the cells
+    assert decoded == {"a": [""], "": [1, ""]} and tab_rows([decoded[""]]) == ((1, None),)
