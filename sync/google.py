@@ -428,17 +428,18 @@ def decode_values(content: bytes) -> Any:
         return json.loads(content)
 
 
-def _row(values: list[Any]) -> tuple[CellValue, ...]:
+def _row(values: list[Any]) -> list[CellValue]:
     while "" in values:  # a few empty cells per row: replaced in place, in C
         values[values.index("")] = None
-    return tuple(values)
+    return values
 
 
-def tab_rows(values: list[list[Any]]) -> tuple[tuple[CellValue, ...], ...]:
+def tab_rows(values: list[list[Any]]) -> tuple[list[CellValue], ...]:
     """The rows of a `values` array as Sheets returns it, as a RawTab holds them: empty cells
     (Google sends "") become None. Sheets sends only text, numbers and booleans as values.
 
-    Consumes `values` (its row lists are edited in place)."""
+    Takes over `values`: its row lists are edited in place and become the rows (copying
+    500k rows into tuples would cost more than decoding them)."""
     return tuple(map(_row, values))
 
 

@@ -24,7 +24,8 @@ class RawTab:
     """
 
     name: str
-    rows: tuple[tuple[CellValue, ...], ...]
+    rows: Sequence[Sequence[CellValue]]
+    """Tuples or lists (as the reader decoded them); nothing changes them once read."""
 
 
 @dataclass(frozen=True)

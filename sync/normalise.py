@@ -871,7 +871,7 @@ class _Tab:
     kind: str
     name: str
     match: HeaderMatch
-    rows: tuple[tuple[CellValue, ...], ...]
+    rows: Sequence[Sequence[CellValue]]
 
 
 @dataclass
@@ -1041,7 +1041,7 @@ def _unparsed_row(key: str, row_number: int, digest: str) -> SourceRow:
     return row
 
 
-_FastContext = Callable[[tuple[CellValue, ...]], "tuple[str, Any] | None"]
+_FastContext = Callable[[Sequence[CellValue]], "tuple[str, Any] | None"]
 
 
 def _parse_tab(
@@ -1080,7 +1080,7 @@ def _parse_tab(
     known_by_hash = dict(zip(known.values(), known.keys(), strict=True))
     has_children = kind != "findings"
     scan: MemoScan | None = None
-    visiting: Iterator[tuple[int, tuple[CellValue, ...]]]
+    visiting: Iterator[tuple[int, Sequence[CellValue]]]
     if parents_context is None:
         visiting = enumerate(islice(tab.rows, 1, None), 2)
     else:
@@ -1381,7 +1381,7 @@ def _normalise(
     def fingerprint(rule_set: Any) -> str:
         return repr((rule_set.id, str(getattr(rule_set, "fingerprint", ""))))
 
-    def cell_key(row: tuple[CellValue, ...], index: int) -> str | None:
+    def cell_key(row: Sequence[CellValue], index: int) -> str | None:
         try:
             return coerce.key(row[index] if index < len(row) else None)
         except _Problem:
@@ -1434,7 +1434,7 @@ def _normalise(
     hospital_index = assessments_tab.match.fields["hospital_id"]
     standard_index = assessments_tab.match.fields["standard"]
 
-    def assessment_context(row: tuple[CellValue, ...]) -> tuple[str, Any] | None:
+    def assessment_context(row: Sequence[CellValue]) -> tuple[str, Any] | None:
         ref, text = cell_key(row, hospital_index), cell_key(row, standard_index)
         parent = hospital_parents.by_key.get(ref) if ref is not None else None
         if parent is None or parent.rejected_en is not None or text is None:
@@ -1503,7 +1503,7 @@ def _normalise(
 
     by_ref: dict[Any, tuple[str, Any] | None] = {}
 
-    def finding_context(row: tuple[CellValue, ...]) -> tuple[str, Any] | None:
+    def finding_context(row: Sequence[CellValue]) -> tuple[str, Any] | None:
         cell = row[assessment_index] if assessment_index < len(row) else None
         cache_key = cell if type(cell) is str else (type(cell), cell)
         try:

@@ -45,7 +45,7 @@ def test_transient_failures_are_retried_with_growing_waits(
 
     snapshot = reader.read(["Hospitals"])
 
-    assert snapshot.tabs["Hospitals"].rows[1] == ("H01", "Bệnh viện Đa khoa")
+    assert tuple(snapshot.tabs["Hospitals"].rows[1]) == ("H01", "Bệnh viện Đa khoa")
     assert sleeps == [1.0, 2.0, 4.0]
     assert reader.requests_made == 1 + 4  # metadata, then three failures and the success
     assert fake.count("values.batchGet") == 4

@@ -22,6 +22,11 @@ HOSPITALS: list[list[object]] = [
 FINDINGS: list[list[object]] = [["finding_id", "note"], ["F1", '=IMPORTXML("http://x", "//a")']]
 
 
+def tuples(rows) -> tuple[tuple[object, ...], ...]:
+    """Rows as tuples (the reader hands over the decoded lists)."""
+    return tuple(map(tuple, rows))
+
+
 @pytest.fixture
 def source(fake: FakeGoogle) -> str:
     return fake.create_spreadsheet(
@@ -66,17 +71,20 @@ def test_a_changed_source_costs_one_plus_two_requests(
     assert batch.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
     assert batch.query["prettyPrint"] == ["false"]  # a compact body: smaller, faster
     assert batch.query["ranges"] == ["'Bệnh viện'", "'Kết quả ''chi tiết'''"]
-    assert snapshot.tabs["Bệnh viện"].rows[-1] == ("H04", "Bệnh viện mới")
+    assert tuple(snapshot.tabs["Bệnh viện"].rows[-1]) == ("H04", "Bệnh viện mới")
 
 
 def test_values_arrive_typed_and_trimmed(settings: GoogleSettings, source: str) -> None:
     snapshot = open_google_reader(settings, source).read(["Bệnh viện", "Kết quả 'chi tiết'"])
-    rows = snapshot.tabs["Bệnh viện"].rows
+    rows = tuples(snapshot.tabs["Bệnh viện"].rows)
     assert rows[0] == ("hospital_id", "name", "has_obstetrics", "beds", "opened")
     assert rows[1] == ("H01", "Bệnh viện Đa khoa Cần Thơ", True, 500, 37028)
     assert rows[2] == ("H02", "Bệnh viện Nhi", False, 120.5)
     assert rows[3] == ("H03",)
-    assert snapshot.tabs["Kết quả 'chi tiết'"].rows[1] == ("F1", '=IMPORTXML("http://x", "//a")')
+    assert tuple(snapshot.tabs["Kết quả 'chi tiết'"].rows[1]) == (
+        "F1",
+        '=IMPORTXML("http://x", "//a")',
+    )
 
 
 def test_missing_tabs_are_absent_and_the_tabs_present_are_listed(
@@ -95,9 +103,8 @@ def test_missing_tabs_are_absent_and_the_tabs_present_are_listed(
 
 def test_interior_empty_cells_become_none(fake: FakeGoogle, settings: GoogleSettings) -> None:
     sid = fake.create_spreadsheet("s", {"T": [["a", "", "c"], [], ["", "x"]]})
-    rows = (
-        GoogleSourceReader(open_google_reader(settings, sid).client, sid).read(["T"]).tabs["T"].rows
-    )
+    reader = GoogleSourceReader(open_google_reader(settings, sid).client, sid)
+    rows = tuples(reader.read(["T"]).tabs["T"].rows)
     assert rows == (("a", None, "c"), (), (None, "x"))
 
 
@@ -106,7 +113,7 @@ def test_text_that_looks_like_empty_cells_stays_text(
 ) -> None:
     tricky = ['a,"",b', '["",""]', ',""', '""', "[", ""]
     sid = fake.create_spreadsheet("s", {"T": [tricky, ["", 'x",""']]})
-    rows = open_google_reader(settings, sid).read(["T"]).tabs["T"].rows
+    rows = tuples(open_google_reader(settings, sid).read(["T"]).tabs["T"].rows)
     assert rows == (tuple(tricky[:-1]), (None, 'x",""'))
 
 
@@ -116,7 +123,7 @@ def test_a_values_body_decodes_with_empty_cells_as_none(pretty: bool) -> None:
     body = {"valueRanges": [{"range": "T!A1:F4", "values": values}]}
     separators = None if pretty else (",", ":")
     content = json.dumps(body, indent=2 if pretty else None, separators=separators)
-    rows = tab_rows(decode_values(content.encode())["valueRanges"][0]["values"])
+    rows = tuples(tab_rows(decode_values(content.encode())["valueRanges"][0]["values"]))
     assert rows == (
         ("a", None, 1, 2.5, True, None),
         (None, None, 'q,"",r'),
@@ -127,4 +134,4 @@ def test_a_values_body_decodes_with_empty_cells_as_none(pretty: bool) -> None:
 
 def test_a_body_with_an_empty_object_key_still_decodes() -> None:
     decoded = decode_values(b'{"a":[""],"":[1,""]}')  # as it is: tab_rows empties the cells
-    assert decoded == {"a": [""], "": [1, ""]} and tab_rows([decoded[""]]) == ((1, None),)
+    assert decoded == {"a": [""], "": [1, ""]} and tab_rows([decoded[""]]) == ([1, None],)
