@@ -163,7 +163,6 @@ class SourceMemo(Base):
     blocks: Mapped[bytes] = mapped_column(sa.LargeBinary)
     rows: Mapped[bytes] = mapped_column(sa.LargeBinary)
     live: Mapped[int] = mapped_column(sa.Integer)
-    total: Mapped[int] = mapped_column(sa.Integer)
     written_at: Mapped[datetime]
 
 

@@ -64,8 +64,6 @@ class TabMemo:
     """DIGEST_BYTES per data row (row 2 first): its stored hash's first bytes; zeros: not stored."""
     live: int = -1
     """Live (not tombstoned) stored rows of the tab after that sync; -1 until stored."""
-    total: int = -1
-    """Stored rows of the tab after that sync, tombstones included; -1 until stored."""
 
 
 @dataclass(frozen=True)
@@ -79,8 +77,6 @@ class Settled:
     """The new memo's rows: DIGEST_BYTES per data row."""
     expected_live: int
     """Live stored rows the previous memo recorded."""
-    expected_total: int
-    """Stored rows the previous memo recorded (the store must still hold as many)."""
 
     def holds(self, row_number: int, row_hash: str) -> bool:
         """True when `row_number` is settled and its stored row has the hash `row_hash`."""
@@ -160,7 +156,7 @@ class MemoScan:
         self.settled = 0
         self.in_place: list[int] = []
         """Indexes of rows settled in place one by one (see `settled_in_place`)."""
-        self.expected_live = self.expected_total = -1
+        self.expected_live = -1
         self._misses = 0
         self._previous_digests: set[bytes] | None = None
         usable = (
@@ -169,13 +165,11 @@ class MemoScan:
             and previous.context == context
             and previous.block_rows == block_rows
             and previous.live >= 0
-            and previous.total >= 0
         )
         self.previous_rows = previous.rows if previous is not None and usable else b""
         self.previous_hex = self.previous_rows.hex()
         if previous is not None and usable:
             self.expected_live = previous.live
-            self.expected_total = previous.total
         same_parents = previous is not None and usable and previous.parents == parents
         old_blocks = previous.blocks if previous is not None and same_parents else b""
         step = DIGEST_BYTES
@@ -264,6 +258,4 @@ class MemoScan:
         )
         if not self.has_previous:
             return memo, None
-        return memo, Settled(
-            self.settled, bytes(states), digests, self.expected_live, self.expected_total
-        )
+        return memo, Settled(self.settled, bytes(states), digests, self.expected_live)

@@ -139,8 +139,6 @@ class _TabOutcome:
     """(findings only) assessments whose findings changed."""
     live: int
     """Live (not tombstoned) stored rows of the tab after the writes."""
-    total: int
-    """Stored rows of the tab after the writes, tombstones included."""
 
 
 @dataclass(frozen=True)
@@ -245,7 +243,9 @@ def store_snapshot(
     data = normalise_source(
         snapshot, tabs, rule_sets, timezone=timezone, known=stored.known(), memos=memos
     )
-    return upsert_source(conn, source, data, now, stored=stored)
+    return upsert_source(
+        conn, source, data, now, stored=stored, memos_before=memos if use_memos else None
+    )
 
 
 def upsert_source(
@@ -255,6 +255,7 @@ def upsert_source(
     now: datetime,
     *,
     stored: StoredRows | None = None,
+    memos_before: Mapping[str, TabMemo] | None = None,
 ) -> UpsertCounts:
     """Write one source's rows into the store inside the caller's transaction.
 
@@ -262,19 +263,32 @@ def upsert_source(
     restored when they return; a row that turned bad keeps its last good stored version;
     finding result changes go to the history; the source's rejected rows are replaced; every
     assessment whose own row, findings or hospital changed gets `needs_scoring = True`.
-    `stored` (from `read_stored_rows` in this same transaction) saves reading it again.
-    The source's memos are replaced by `data.memos`. Raises StaleMemoError (and writes
-    nothing the caller's rollback would not undo) when rows `data` took as settled from a memo
-    are not stored as the memo said: normalise again without memos.
+    `stored` (from `read_stored_rows` in this same transaction) and `memos_before` (from
+    `read_memos`) save reading them again. The source's memos are replaced by `data.memos`.
+    Raises StaleMemoError when a row carries the key of a row `data` settled from a memo (a
+    duplicate normalise could not see): roll back and normalise again without memos.
     """
     if now.tzinfo is None:
         raise ValueError("upsert_source needs an aware `now` (UTC)")
     with paused_gc():
-        return _upsert(conn, source, data, now, stored or read_stored_rows(conn, source))
+        return _upsert(
+            conn,
+            source=source,
+            data=data,
+            now=now,
+            state=stored or read_stored_rows(conn, source),
+            memos_before=memos_before,
+        )
 
 
 def _upsert(
-    conn: Connection, source: str, data: NormalisedSource, now: datetime, state: StoredRows
+    conn: Connection,
+    *,
+    source: str,
+    data: NormalisedSource,
+    now: datetime,
+    state: StoredRows,
+    memos_before: Mapping[str, TabMemo] | None,
 ) -> UpsertCounts:
     rejected_by_kind: dict[str, list[Rejection]] = {kind: [] for kind in TAB_KINDS}
     for rejection in data.rejections:
@@ -310,11 +324,9 @@ def _upsert(
     _replace_memos(
         conn,
         source,
-        [
-            replace(memo, live=outcomes[kind].live, total=outcomes[kind].total)
-            for kind, memo in data.memos.items()
-        ],
+        [replace(memo, live=outcomes[kind].live) for kind, memo in data.memos.items()],
         now,
+        read_memos(conn, source) if memos_before is None else memos_before,
     )
     counts = UpsertCounts.of(
         {kind: outcome.counts for kind, outcome in outcomes.items()}, flagged, rejections_changed
@@ -337,28 +349,19 @@ def _sync_tab(
     table = _TABLES[kind]
     keys = list(map(_key_of, rows))
     settled_count = 0
+    complete = stored is not None and settled is None
     if stored is None:
-        stored = _stored_by_key(conn, source, kind, keys)
-        total_before = _count_stored(conn, source, kind)
-    else:
-        total_before = len(stored)
-    # With settled rows (left out of `rows`) vanished rows are found by counting, see _vanished.
-    complete = len(stored) == total_before and settled is None
+        stored, complete = _stored_by_key(conn, source, kind, keys)
+        complete = complete and settled is None
     if settled is not None:
-        _check_settled(
-            source=source,
-            kind=kind,
-            rows=rows,
-            stored=stored,
-            settled=settled,
-            total_before=total_before,
-        )
+        # With settled rows (left out of `rows`) vanished rows are found by counting.
+        _check_settled(source=source, kind=kind, rows=rows, stored=stored, settled=settled)
         settled_count = settled.count
         live_before = settled.expected_live
     elif complete:
         live_before = sum(not state[1] for state in stored.values())
     else:
-        live_before = _count_stored(conn, source, kind, live_only=True)
+        live_before = _count_live(conn, source, kind)
 
     is_assessment = kind == "assessments"
     is_finding = kind == "findings"
@@ -493,17 +496,19 @@ def _sync_tab(
         rejected=len(rejected),
     )
     live = live_before + len(inserts) + len(restored_keys) - len(tombstones)
-    return _TabOutcome(counts, written, touched, live, total_before + len(inserts))
+    return _TabOutcome(counts, written, touched, live)
 
 
 def _stored_by_key(
     conn: Connection, source: str, kind: str, keys: Sequence[str]
-) -> dict[str, tuple[str, bool, int]]:
-    """key → (row hash, deleted, row number) of the stored rows of `keys` in one tab."""
+) -> tuple[dict[str, tuple[str, bool, int]], bool]:
+    """key → (row hash, deleted, row number) of the stored rows of `keys` in one tab; and
+    whether that is every stored row of the tab (many keys: reading them all is cheaper)."""
     table = _TABLES[kind]
     key_column = table.c[_KEYS[kind]]
     columns = (key_column, table.c.row_hash, table.c.deleted, table.c.row_number)
-    if len(keys) > FETCH_ALL_AFTER:
+    every = len(keys) > FETCH_ALL_AFTER
+    if every:
         rows: Iterable[Sequence[Any]] = _fetch_plain(conn, table, columns, source)
     else:
         rows = []
@@ -512,15 +517,14 @@ def _stored_by_key(
                 sa.select(*columns).where(table.c.source == source, key_column.in_(chunk))
             )
             rows.extend(map(tuple, found))
-    return {key: (digest, bool(deleted), number) for key, digest, deleted, number in rows}
+    stored = {key: (digest, bool(deleted), number) for key, digest, deleted, number in rows}
+    return stored, every
 
 
-def _count_stored(conn: Connection, source: str, kind: str, live_only: bool = False) -> int:
-    """How many rows one tab of `source` has in the store (only live ones: slower)."""
+def _count_live(conn: Connection, source: str, kind: str) -> int:
+    """How many live (not tombstoned) rows one tab of `source` has in the store."""
     table = _TABLES[kind]
-    query = sa.select(sa.func.count()).where(table.c.source == source)
-    if live_only:
-        query = query.where(table.c.deleted.is_(False))
+    query = sa.select(sa.func.count()).where(table.c.source == source, table.c.deleted.is_(False))
     return int(conn.execute(query).scalar_one())
 
 
@@ -531,17 +535,14 @@ def _check_settled(
     rows: Sequence[SourceRow],
     stored: Mapping[str, tuple[str, bool, int]],
     settled: Settled,
-    total_before: int,
 ) -> None:
-    """Raise StaleMemoError unless the memo's settled rows can be trusted as stored.
+    """Raise StaleMemoError when a row carries the key of a settled row: a duplicate that
+    normalise could not see (it never looked at the settled row's key).
 
-    The store must hold as many rows as the memo recorded (nothing else wrote them), and no
-    other row may carry the key of a settled row (a duplicate normalise could not see)."""
-    if total_before != settled.expected_total:
-        raise StaleMemoError(
-            f"source {source}: the store holds {total_before} {kind} rows, the memo of the "
-            f"last sync {settled.expected_total}; syncing again without the memo"
-        )
+    That the memo describes the store needs no check: only `upsert_source` writes a source's
+    rows, always replacing its memos in the same transaction, and an older hqsync (which
+    keeps no memos) cannot open a store migrated past it. After editing the store by hand,
+    run `hqsync sync --force`."""
     for row in rows:
         previous = stored.get(row.key)
         if previous is None or previous[1] or previous[2] == row.row_number:
@@ -726,15 +727,20 @@ def read_memos(conn: Connection, source: str) -> dict[str, TabMemo]:
             blocks=bytes(row["blocks"]),
             rows=bytes(row["rows"]),
             live=row["live"],
-            total=row["total"],
         )
     return memos
 
 
-def _replace_memos(conn: Connection, source: str, memos: Sequence[TabMemo], now: datetime) -> None:
-    """Replace the source's memos (none: the next sync reads every stored hash)."""
+def _replace_memos(
+    conn: Connection,
+    source: str,
+    memos: Sequence[TabMemo],
+    now: datetime,
+    before: Mapping[str, TabMemo],
+) -> None:
+    """Replace the source's memos `before` (none: the next sync reads every stored hash)."""
     table = cast(sa.Table, SourceMemo.__table__)
-    if sorted(read_memos(conn, source).values(), key=_kind_of) == sorted(memos, key=_kind_of):
+    if sorted(before.values(), key=_kind_of) == sorted(memos, key=_kind_of):
         return  # an unchanged sheet writes nothing
     conn.execute(table.delete().where(table.c.source == source))
     if memos:
@@ -750,7 +756,6 @@ def _replace_memos(conn: Connection, source: str, memos: Sequence[TabMemo], now:
                     "blocks": memo.blocks,
                     "rows": memo.rows,
                     "live": memo.live,
-                    "total": memo.total,
                     "written_at": now,
                 }
                 for memo in memos

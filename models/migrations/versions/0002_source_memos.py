@@ -29,7 +29,6 @@ def upgrade() -> None:
         sa.Column("blocks", sa.LargeBinary(), nullable=False),
         sa.Column("rows", sa.LargeBinary(), nullable=False),
         sa.Column("live", sa.Integer(), nullable=False),
-        sa.Column("total", sa.Integer(), nullable=False),
         sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("source", "tab_kind"),
     )
