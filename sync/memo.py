@@ -9,8 +9,9 @@ same context, holds exactly the rows the store holds at those places: it is *set
 neither parsed nor hashed row by row nor looked up in the store. Rows of other blocks are
 hashed one by one and settled when their hash matches the memo's at the same place.
 
-Pure: bytes in, bytes out. The store side (reading and writing memos, checking that a memo
-still describes the store) lives in `hqsync.sync.upsert`.
+Digests are 8 bytes (blake2b): a changed block or row is taken for unchanged with odds of
+2^-64. Pure: bytes in, bytes out. The store side (reading and writing memos, catching a row
+that takes the key of a settled one) lives in `hqsync.sync.upsert`.
 """
 
 from __future__ import annotations

@@ -243,6 +243,8 @@ def store_snapshot(
     data = normalise_source(
         snapshot, tabs, rule_sets, timezone=timezone, known=stored.known(), memos=memos
     )
+    for kind, settled in data.settled.items():
+        log.debug("source %s: the memo settled %d %s rows unread", source, settled.count, kind)
     return upsert_source(
         conn, source, data, now, stored=stored, memos_before=memos if use_memos else None
     )

@@ -6,7 +6,7 @@ import logging
 import os
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ def _error_cells(path: Path, names: Sequence[str]) -> dict[str, dict[tuple[int, 
             if member not in members:
                 continue
             cells: dict[tuple[int, int], str] = {}
-            for match in _ERROR_CELL.finditer(archive.read(member)):
+            for match in _error_cell_matches(archive.read(member)):
                 ref = _CELL_REF.search(match.group(1))
                 value = _VALUE.search(match.group(2))
                 if ref and value:
@@ -136,13 +136,39 @@ def _error_cells(path: Path, names: Sequence[str]) -> dict[str, dict[tuple[int, 
     return found
 
 
-def _trim(rows: Any) -> tuple[tuple[CellValue, ...], ...]:
-    result: list[tuple[CellValue, ...]] = []
+def _error_cell_matches(xml: bytes) -> Iterator[re.Match[bytes]]:
+    """The `<c t="e">` elements of a sheet's XML. Most sheets have none: look for the
+    attribute (in C) and match the cell around each occurrence, not every cell."""
+    position = xml.find(_ERROR_TYPE)
+    while position != -1:
+        match = _ERROR_CELL.match(xml, xml.rfind(b"<", 0, position))
+        if match is not None:
+            yield match
+        position = xml.find(_ERROR_TYPE, position + 1)
+
+
+_ERROR_TYPE = b't="e"'
+_PLAIN_TYPES = frozenset({str, int, bool, type(None)})
+
+
+def _trim(rows: list[list[Any]]) -> tuple[tuple[CellValue, ...], ...]:
+    if not rows:
+        return ()
+    width = max(map(len, rows))
     for row in rows:
-        cells = [_plain(v) for v in row]
-        while cells and (cells[-1] is None or cells[-1] == ""):
-            cells.pop()
-        result.append(tuple(cells))
+        if len(row) < width:  # made ragged by the error overlay: square it up
+            row.extend([""] * (width - len(row)))
+    # Column by column: a column of text needs no look at its cells one by one.
+    columns = [
+        column if _PLAIN_TYPES.issuperset(map(type, column)) else tuple(map(_plain, column))
+        for column in zip(*rows, strict=True)
+    ]
+    result: list[tuple[CellValue, ...]] = []
+    for cells in zip(*columns, strict=True):
+        end = len(cells)
+        while end and (cells[end - 1] is None or cells[end - 1] == ""):
+            end -= 1
+        result.append(cells if end == len(cells) else cells[:end])
     while result and not result[-1]:
         result.pop()
     return tuple(result)
