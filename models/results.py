@@ -268,28 +268,7 @@ def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
         .where(a.deleted.is_(False))
         .order_by(a.source, a.assessment_id)
     )
-    scores = pd.DataFrame(
-        [dict(r._mapping) for r in conn.execute(stmt)],
-        columns=[
-            "source",
-            "assessment_id",
-            "hospital_id",
-            "kind",
-            "assessed_on",
-            "status",
-            "assessor",
-            "standard",
-            "method",
-            "score",
-            "passed",
-            "band",
-            "applicable",
-            "assessed",
-            "level_counts",
-            "parts",
-            "details",
-        ],
-    )
+    scores = _frame(conn, stmt)
     _insert_key(scores, 0, "assessment_key", "assessment_id")
     _insert_key(scores, 1, "hospital_key", "hospital_id")
     c = CriterionResult
@@ -299,12 +278,15 @@ def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
         .where(sa.tuple_(c.source, c.assessment_id).in_(live))
         .order_by(c.source, c.assessment_id, c.code)
     )
-    criteria = pd.DataFrame(
-        [dict(r._mapping) for r in conn.execute(crit_stmt)],
-        columns=["source", "assessment_id", "code", "level", "value", "status", "details"],
-    )
+    criteria = _frame(conn, crit_stmt)
     _insert_key(criteria, 0, "assessment_key", "assessment_id")
     return scores, criteria
+
+
+def _frame(conn: Connection, statement: sa.Executable) -> pd.DataFrame:
+    """A query's rows as a frame whose columns are named as the query's (even when empty)."""
+    result = conn.execute(statement)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
 def load_hospitals(conn: Connection) -> pd.DataFrame:
@@ -324,19 +306,7 @@ def load_hospitals(conn: Connection) -> pd.DataFrame:
         .where(h.deleted.is_(False))
         .order_by(h.source, h.hospital_id)
     )
-    frame = pd.DataFrame(
-        [dict(r._mapping) for r in conn.execute(stmt)],
-        columns=[
-            "source",
-            "hospital_id",
-            "name",
-            "district",
-            "ownership",
-            "has_obstetrics",
-            "has_pediatrics",
-            "active",
-        ],
-    )
+    frame = _frame(conn, stmt)
     _insert_key(frame, 0, "hospital_key", "hospital_id")
     return frame
 

@@ -79,19 +79,7 @@ def compare_assessments(scores: pd.DataFrame, criteria: pd.DataFrame) -> Compari
     `assessed_on` and `status`; `criteria` those of `ScoreFrames.criteria`. Rows come out
     sorted by assessment key (criteria keep their order within an assessment).
     """
-    frame = scores[
-        [
-            "assessment_key",
-            "hospital_key",
-            "standard",
-            "kind",
-            "assessed_on",
-            "status",
-            "score",
-            "band",
-            "passed",
-        ]
-    ].copy()
+    frame = scores[ASSESSMENT_COLUMNS[: ASSESSMENT_COLUMNS.index("period")]].copy()
     frame["assessment_key"] = frame["assessment_key"].astype(str)
     frame = frame.sort_values("assessment_key", kind="stable").reset_index(drop=True)
     dates = pd.to_datetime(frame["assessed_on"], errors="coerce")

@@ -234,6 +234,7 @@ class MemoScan:
             building[start * step : end * step] = bytes.fromhex(
                 "".join(map(_short_hex, hashes[start:end]))
             )
+            # True (1, STORED) where the row was stored, False (0, NOT_STORED) elsewhere.
             states[start:end] = bytes(map(ne, hashes[start:end], repeat(NO_HASH)))
         previous = self.previous_rows
         for index in self.in_place:  # their digests are the previous ones

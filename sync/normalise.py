@@ -1091,7 +1091,7 @@ def _parse_tab(
             zip(range(start + 2, end + 2), tab.rows[start + 1 : end + 1], strict=True)
             for start, end in scan.visit
         )
-    in_place = scan is not None and scan.has_previous
+    in_place = scan if scan is not None and scan.has_previous else None
     memo_hashes = scan.hashes if scan is not None else None
     seen: dict[str, int] = {}
     parents: dict[str, _Parent] = {}
@@ -1124,11 +1124,11 @@ def _parse_tab(
                 hashed = hasher.copy()
                 hashed.update(payload)
                 digest = hashed.hexdigest()
-            if in_place and scan.settled_in_place(row_number - 2, digest):  # type: ignore[union-attr]
+            if in_place is not None and in_place.settled_in_place(row_number - 2, digest):
                 continue  # same cells, same context, same place as the stored row
             known_key = known_by_hash.get(digest)
-            if known_key is None and in_place and scan.seen_before(digest):  # type: ignore[union-attr]
-                known_key = _cell_key(coerce, row, tab.match.fields[key_field])
+            if known_key is None and in_place is not None and in_place.seen_before(digest):
+                known_key = _cell_key(coerce.own_key, row, tab.match.fields[key_field])
             if known_key is not None and known_key not in seen:
                 # Same cells, same context as the stored row: unchanged, no need to parse.
                 seen[known_key] = row_number
@@ -1243,10 +1243,12 @@ def _parse_tab(
     return stored, _Parents(parents), scan
 
 
-def _cell_key(coerce: _Coercers, row: Sequence[CellValue], index: int) -> str | None:
-    """The key a row's key cell holds; None when it holds none."""
+def _cell_key(
+    parse: Callable[[CellValue], str | None], row: Sequence[CellValue], index: int
+) -> str | None:
+    """The key the row's cell `index` holds, read by `parse`; None when it holds none."""
     try:
-        return coerce.own_key(row[index] if index < len(row) else None)
+        return parse(row[index] if index < len(row) else None)
     except _Problem:
         return None
 
@@ -1381,12 +1383,6 @@ def _normalise(
     def fingerprint(rule_set: Any) -> str:
         return repr((rule_set.id, str(getattr(rule_set, "fingerprint", ""))))
 
-    def cell_key(row: Sequence[CellValue], index: int) -> str | None:
-        try:
-            return coerce.key(row[index] if index < len(row) else None)
-        except _Problem:
-            return None
-
     hospitals_tab = parsed_tabs["hospitals"]
     hospitals, hospital_parents, _ = _parse_tab(
         hospitals_tab,
@@ -1435,7 +1431,8 @@ def _normalise(
     standard_index = assessments_tab.match.fields["standard"]
 
     def assessment_context(row: Sequence[CellValue]) -> tuple[str, Any] | None:
-        ref, text = cell_key(row, hospital_index), cell_key(row, standard_index)
+        ref = _cell_key(coerce.key, row, hospital_index)
+        text = _cell_key(coerce.key, row, standard_index)
         parent = hospital_parents.by_key.get(ref) if ref is not None else None
         if parent is None or parent.rejected_en is not None or text is None:
             return None
@@ -1510,7 +1507,7 @@ def _normalise(
             return by_ref[cache_key]  # an assessment has hundreds of findings
         except KeyError:
             pass
-        ref = cell_key(row, assessment_index)
+        ref = _cell_key(coerce.key, row, assessment_index)
         parent = assessment_parents.by_key.get(ref) if ref is not None else None
         context = None
         if parent is not None and parent.rejected_en is None:

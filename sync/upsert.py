@@ -235,8 +235,8 @@ def store_snapshot(
     """Normalise `snapshot` and upsert it, inside the caller's transaction, as a sync does.
 
     Unchanged rows skip parsing (by stored hash) or, where the last sync left a memo, even
-    hashing and the store. Raises StaleMemoError when the memo turns out not to describe the
-    store: roll back and call again with `use_memos=False`.
+    hashing and the store. Raises StaleMemoError when a changed row takes the key of a row
+    the memo settled: roll back and call again with `use_memos=False`.
     """
     memos = read_memos(conn, source) if use_memos else {}
     stored = read_stored_rows(conn, source, [kind for kind in TAB_KINDS if kind not in memos])
@@ -351,10 +351,11 @@ def _sync_tab(
     table = _TABLES[kind]
     keys = list(map(_key_of, rows))
     settled_count = 0
-    complete = stored is not None and settled is None
+    read_all = True
     if stored is None:
-        stored, complete = _stored_by_key(conn, source, kind, keys)
-        complete = complete and settled is None
+        stored, read_all = _stored_by_key(conn, source, kind, keys)
+    # Every stored row is at hand, and every row of the sheet is among `rows`.
+    complete = read_all and settled is None
     if settled is not None:
         # With settled rows (left out of `rows`) vanished rows are found by counting.
         _check_settled(source=source, kind=kind, rows=rows, stored=stored, settled=settled)
@@ -513,14 +514,24 @@ def _stored_by_key(
     if every:
         rows: Iterable[Sequence[Any]] = _fetch_plain(conn, table, columns, source)
     else:
-        rows = []
-        for chunk in _chunks(sorted(keys), IN_CHUNK):
-            found = conn.execute(
-                sa.select(*columns).where(table.c.source == source, key_column.in_(chunk))
-            )
-            rows.extend(map(tuple, found))
+        rows = _select_by_keys(conn, table, columns, source, keys)
     stored = {key: (digest, bool(deleted), number) for key, digest, deleted, number in rows}
     return stored, every
+
+
+def _select_by_keys(
+    conn: Connection,
+    table: sa.Table,
+    columns: Sequence[sa.Column[Any]],
+    source: str,
+    keys: Iterable[str],
+) -> list[tuple[Any, ...]]:
+    """`columns` (the key first) of the rows of `source` whose key is among `keys`."""
+    rows: list[tuple[Any, ...]] = []
+    for chunk in _chunks(sorted(keys), IN_CHUNK):
+        query = sa.select(*columns).where(table.c.source == source, columns[0].in_(chunk))
+        rows.extend(map(tuple, conn.execute(query)))
+    return rows
 
 
 def _count_live(conn: Connection, source: str, kind: str) -> int:
@@ -591,14 +602,9 @@ def _findings_before(
 ) -> dict[str, tuple[str, str]]:
     """finding_id → (stored result, stored assessment_id) for the given findings."""
     table = _TABLES["findings"]
-    before: dict[str, tuple[str, str]] = {}
-    for chunk in _chunks(sorted(keys), IN_CHUNK):
-        query = sa.select(table.c.finding_id, table.c.result, table.c.assessment_id).where(
-            table.c.source == source, table.c.finding_id.in_(chunk)
-        )
-        for key, result, assessment in conn.execute(query):
-            before[key] = (result, assessment)
-    return before
+    columns = (table.c.finding_id, table.c.result, table.c.assessment_id)
+    rows = _select_by_keys(conn, table, columns, source, keys)
+    return {key: (result, assessment) for key, result, assessment in rows}
 
 
 def stored_hashes(conn: Connection, source: str) -> dict[str, dict[str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -47,3 +48,13 @@ def test_last_finished_is_the_latest_run_with_a_wanted_outcome(engine):
         finish_run(engine, run, outcome, finished_at=base + timedelta(minutes=minutes + 1))
     assert last_finished(engine, "sync", ("ok", "skipped")) == base + timedelta(minutes=11)
     assert last_finished(engine, "publish", ("ok",)) is None
+
+
+def test_postgresql_findings_pages_keep_room_for_updates_in_place(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL storage setting")
+    with engine.connect() as conn:
+        options = conn.execute(
+            sa.text("SELECT reloptions FROM pg_class WHERE oid = 'findings'::regclass")
+        ).scalar_one()
+    assert "fillfactor=90" in options

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,28 @@ def test_reader_keeps_types_positions_and_formula_errors(tmp_path: Path):
         ("", date(2025, 1, 2), datetime(2025, 1, 2, 3, 4), "#N/A"),
         (),
         ("", True, 2.5, "", "=not a formula"),
+    )
+
+
+def test_reader_finds_every_formula_error_even_beyond_the_data(tmp_path: Path):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "T"
+    sheet.append(["a", "b"])
+    sheet.append(["x", 2.0])
+    sheet.append(["y", time(7, 30)])
+    for ref, error in (("E2", "#REF!"), ("A4", "#DIV/0!"), ("C6", "#NAME?")):
+        sheet[ref] = error
+        sheet[ref].data_type = "e"
+    workbook.save(tmp_path / "s.xlsx")
+    rows = XlsxSourceReader(tmp_path / "s.xlsx").read(["T"]).tabs["T"].rows
+    assert rows == (
+        ("a", "b"),
+        ("x", 2, "", "", "#REF!"),  # a whole number comes as an int, as from Google
+        ("y", "07:30:00"),
+        ("#DIV/0!",),
+        (),
+        ("", "", "#NAME?"),
     )
 
 
