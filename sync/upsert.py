@@ -350,15 +350,18 @@ def _sync_tab(
 ) -> _TabOutcome:
     table = _TABLES[kind]
     keys = list(map(_key_of, rows))
+    # Where rows of the sheet carry a key: usable rows and rejected ones alike.
+    placed = [(row.key, row.row_number) for row in rows]
+    placed += [(r.key, r.row_number or 0) for r in rejected if r.key is not None]
     settled_count = 0
     read_all = True
     if stored is None:
-        stored, read_all = _stored_by_key(conn, source, kind, keys)
+        stored, read_all = _stored_by_key(conn, source, kind, [key for key, _ in placed])
     # Every stored row is at hand, and every row of the sheet is among `rows`.
     complete = read_all and settled is None
     if settled is not None:
         # With settled rows (left out of `rows`) vanished rows are found by counting.
-        _check_settled(source=source, kind=kind, rows=rows, stored=stored, settled=settled)
+        _check_settled(source=source, kind=kind, placed=placed, stored=stored, settled=settled)
         settled_count = settled.count
         live_before = settled.expected_live
     elif complete:
@@ -545,24 +548,25 @@ def _check_settled(
     *,
     source: str,
     kind: str,
-    rows: Sequence[SourceRow],
+    placed: Sequence[tuple[str, int]],
     stored: Mapping[str, tuple[str, bool, int]],
     settled: Settled,
 ) -> None:
-    """Raise StaleMemoError when a row carries the key of a settled row: a duplicate that
-    normalise could not see (it never looked at the settled row's key).
+    """Raise StaleMemoError when a row (usable or rejected; `placed` gives its key and row
+    number) carries the key of a settled row: a duplicate that normalise could not see (it
+    never looked at the settled row's key), so one of the two is rejected for the wrong reason.
 
     That the memo describes the store needs no check: only `upsert_source` writes a source's
     rows, always replacing its memos in the same transaction, and an older hqsync (which
     keeps no memos) cannot open a store migrated past it. After editing the store by hand,
     run `hqsync sync --force`."""
-    for row in rows:
-        previous = stored.get(row.key)
-        if previous is None or previous[1] or previous[2] == row.row_number:
+    for key, row_number in placed:
+        previous = stored.get(key)
+        if previous is None or previous[1] or previous[2] == row_number:
             continue
         if settled.holds(previous[2], previous[0]):
             raise StaleMemoError(
-                f"source {source}: {kind} key {row.key!r} is on row {row.row_number} and on "
+                f"source {source}: {kind} key {key!r} is on row {row_number} and on "
                 f"row {previous[2]}; syncing again without the memo to reject the duplicate"
             )
 

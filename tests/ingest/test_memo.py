@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from hqsync.config.errors import StaleMemoError
@@ -159,6 +159,12 @@ EDITS: dict[str, Edit] = {
     ),
     "a late row takes an earlier unchanged key": lambda f: sheet(
         [*f[:33], with_cell(f[33], 0, f[2][0]), *f[34:]]
+    ),
+    "a late bad row takes an earlier unchanged key": lambda f: sheet(
+        [*f[:33], with_cell(with_cell(f[33], 0, f[2][0]), 3, "???"), *f[34:]]
+    ),
+    "an early bad row takes a later unchanged key": lambda f: sheet(
+        [*f[:3], with_cell(with_cell(f[3], 0, f[30][0]), 3, "???"), *f[4:]]
     ),
     "a row turns bad": lambda f: sheet([*f[:12], with_cell(f[12], 3, "Tốt"), *f[13:]]),
     "an item code unknown": lambda f: sheet([*f[:5], with_cell(f[5], 2, "Z9.9"), *f[6:]]),
@@ -396,9 +402,11 @@ def sqlite_engine(tmp_path_factory: pytest.TempPathFactory):
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(steps=st.lists(edits(), min_size=1, max_size=4), block_rows=st.sampled_from([2, 4, 8]))
+@example(steps=[[("steal_key", 1, 0), ("bad", 1, 0)]], block_rows=2)  # found by CI
+@example(steps=[[("steal_key", 0, 1), ("bad", 0, 0)]], block_rows=2)
 def test_random_edits_store_the_same_with_and_without_the_memo(
     sqlite_engine, monkeypatch, steps, block_rows
 ):
