@@ -1,4 +1,16 @@
-"""The exception hierarchy: one base, specific subclasses whose messages say what to do."""
+"""The exception tree: one base, grouped by what failed; each message says what to do.
+
+    HqsyncError
+    ├── ConfigError            the config file, environment or a rule set file (exit 2)
+    │   └── RuleSetError
+    ├── SourceError            one source as a whole (missing tab or columns, unreadable file)
+    ├── StoreError             the SQL store
+    │   └── StaleMemoError
+    ├── GoogleError            Google refused or kept failing a request
+    └── DashboardError         a dashboard could not be built or written
+
+A row's problem is never an exception: it becomes a rejection of that row (see `sync.ingest`).
+"""
 
 from __future__ import annotations
 
@@ -23,14 +35,6 @@ class SourceError(HqsyncError):
     """One source could not be used as a whole (missing tab, missing or colliding columns)."""
 
 
-class BackendError(HqsyncError):
-    """A spreadsheet backend (Google or xlsx) failed to read or write."""
-
-
-class GoogleAccessError(BackendError):
-    """Google refused or kept failing a request; the message names the spreadsheet and account."""
-
-
 class StoreError(HqsyncError):
     """The SQL store is unreachable or inconsistent."""
 
@@ -39,5 +43,18 @@ class StaleMemoError(StoreError):
     """A source's memo no longer describes its stored rows; sync it again without the memo."""
 
 
-class NotLeaderError(HqsyncError):
-    """Another hqsync process holds the lease; this one must not run jobs now."""
+class GoogleError(HqsyncError):
+    """Google refused or kept failing a request; the message names the spreadsheet and account."""
+
+
+class DashboardError(HqsyncError):
+    """A dashboard could not be built or written; the message names the target."""
+
+
+# Transitional: the backends still raise these; they go when the backends become subpackages.
+class BackendError(HqsyncError):
+    """A spreadsheet backend (Google or xlsx) failed to read or write."""
+
+
+class GoogleAccessError(BackendError, GoogleError):
+    """Google refused or kept failing a request; the message names the spreadsheet and account."""
