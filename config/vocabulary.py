@@ -150,7 +150,10 @@ FORMULA_ERRORS: frozenset[str] = frozenset(
 
 
 def fold(text: str) -> str:
-    """A matching key: no case, no accents (đ → d), only letters and digits ("QĐ 6858" → "qd6858")."""
+    """A matching key: no case, no accents (đ → d), only letters and digits.
+
+    "QĐ 6858" → "qd6858"; "Mã  Bệnh viện" → "mabenhvien".
+    """
     decomposed = unicodedata.normalize("NFKD", str(text).casefold().replace("đ", "d"))
     return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
 
