@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hqsync.config.errors import HqsyncError, StaleMemoError
-from hqsync.config.rulesets import RuleSet, load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.models import results
 from hqsync.models.runs import finish_run, start_run
 from hqsync.models.tables import SourceState, utcnow
+from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.backends import open_dashboard_writer, open_source_reader
 from hqsync.sync.interfaces import DashboardWriter, SourceReader, SourceSnapshot
 

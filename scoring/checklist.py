@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hqsync.config.rulesets import RuleSet
+from hqsync.config.vocabulary import PassRule
 from hqsync.scoring.common import (
     MET,
     NA,
     PARTIAL,
+    RESULT_NAMES,
     UNANSWERED,
     Answers,
     applicability,
@@ -20,6 +21,7 @@ from hqsync.scoring.common import (
     round_half_up,
     score_row,
 )
+from hqsync.scoring.ruleset import RuleSet
 
 
 def score_checklist(
@@ -116,7 +118,7 @@ def score_checklist(
             "part_title": unit.part_title,
             "weight": unit.weight,
             "critical": unit.critical,
-            "answer": _ANSWER_NAMES[int(matrix[a, k])],
+            "answer": RESULT_NAMES[int(matrix[a, k])],
             **({"reason": f"profile: {profile_columns[k]} = no"} if not profile_ok[a, k] else {}),
         }
         for a in range(n_a)
@@ -133,9 +135,6 @@ def score_checklist(
     return rows, criteria
 
 
-_ANSWER_NAMES = {UNANSWERED: None, NA: "na", MET: "met", PARTIAL: "partial", 3: "not_met"}
-
-
 def _passed(
     rule_set: RuleSet, score: float | None, failing: bool, critical: bool, unassessed: bool
 ) -> bool | None:
@@ -143,7 +142,7 @@ def _passed(
         return False if critical else None
     if critical:
         return False
-    if rule_set.thresholds.pass_rule == "all":
+    if rule_set.thresholds.pass_rule == PassRule.ALL:
         ok = not failing
     else:
         minimum = rule_set.thresholds.pass_min_score

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hqsync.config.rulesets import RuleSet
 from hqsync.scoring.common import (
     MET,
     NOT_MET,
@@ -22,6 +21,7 @@ from hqsync.scoring.common import (
     round_half_up,
     score_row,
 )
+from hqsync.scoring.ruleset import RuleSet
 
 
 def score_points(
