@@ -35,6 +35,8 @@ def score_checklist(
     (it cannot be certified). `pass_rule = "all"`: pass only when every applicable item is met;
     `"percent"`: pass at `pass_min_score` percent. A failed critical item fails the assessment.
     """
+    # Long on purpose: one vectorised pass over the answer matrix whose intermediate arrays feed
+    # both the score rows and the criteria columns; split up, each part would take a dozen arrays.
     units, matrix = rule_set.units, answers.matrix
     n_a, n_k = matrix.shape[0], len(units)
     # The checklist item table is the catalog in catalog order: column k is unit k.

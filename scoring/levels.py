@@ -39,6 +39,8 @@ def score_levels(
     not applicable counts as met; a level with no findings at all stops the climb unless the
     rule set says `unanswered_level = "met"` (with a sub-item catalog, the catalog decides).
     """
+    # Long on purpose: one vectorised pass over the answer matrix whose intermediate arrays feed
+    # both the score rows and the criteria columns; split up, each part would take a dozen arrays.
     units, items, matrix = rule_set.units, answers.items, answers.matrix
     levels = rule_set.levels  # 1..max_level
     n_a, n_k, n_l = matrix.shape[0], len(units), len(levels)

@@ -35,6 +35,8 @@ def score_points(
     mean of all scored standards. Passed: no standard below `standard_min`, every chapter at
     `chapter_min` or more and the overall score at `overall_min` or more (unset ones ignored).
     """
+    # Long on purpose: one vectorised pass over the answer matrix whose intermediate arrays feed
+    # both the score rows and the criteria columns; split up, each part would take a dozen arrays.
     units, items, matrix = rule_set.units, answers.items, answers.matrix
     n_a, n_k = matrix.shape[0], len(units)
     th = rule_set.thresholds
