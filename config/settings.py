@@ -1,11 +1,15 @@
-"""Settings schema and loading: a TOML file (DESIGN.md, Interfaces) overridden by environment."""
+"""Settings schema and loading: a TOML file (see ARCHITECTURE.md) overridden by environment.
+
+The words it accepts (backends, languages, tab kinds) are the vocabulary's
+(`hqsync.config.vocabulary`).
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -13,13 +17,16 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hqsync.config.errors import ConfigError
+from hqsync.config.vocabulary import TAB_KINDS, Backend, Language, TabKind
 
 CONFIG_ENV = "HQSYNC_CONFIG"
 DEFAULT_CONFIG = "hqsync.toml"
-BACKENDS = ("google", "xlsx")
-LANGUAGES = ("vi", "en")
-TAB_KINDS = ("hospitals", "assessments", "findings")
-DEFAULT_TABS = {"hospitals": "Hospitals", "assessments": "Assessments", "findings": "Findings"}
+DEFAULT_TABS: Mapping[TabKind, str] = {
+    TabKind.HOSPITALS: "Hospitals",
+    TabKind.ASSESSMENTS: "Assessments",
+    TabKind.FINDINGS: "Findings",
+}
+"""The tab names a source uses unless its [sources.tabs] says otherwise."""
 SHEETS_ENDPOINT = "https://sheets.googleapis.com"
 DRIVE_ENDPOINT = "https://www.googleapis.com"
 
@@ -50,12 +57,12 @@ class TabNames:
     assessments: str = "Assessments"
     findings: str = "Findings"
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[TabKind, str]:
         """Tab kind → tab name."""
         return {
-            "hospitals": self.hospitals,
-            "assessments": self.assessments,
-            "findings": self.findings,
+            TabKind.HOSPITALS: self.hospitals,
+            TabKind.ASSESSMENTS: self.assessments,
+            TabKind.FINDINGS: self.findings,
         }
 
 
@@ -64,7 +71,7 @@ class SourceSettings:
     """One source spreadsheet written by an AppSheet app."""
 
     name: str
-    backend: str
+    backend: Backend
     spreadsheet: str
     tabs: TabNames = field(default_factory=TabNames)
 
@@ -73,9 +80,9 @@ class SourceSettings:
 class DashboardSettings:
     """The spreadsheet leaders read."""
 
-    backend: str = "xlsx"
+    backend: Backend = Backend.XLSX
     spreadsheet: str = "dashboard.xlsx"
-    language: str = "vi"
+    language: Language = Language.VI
 
 
 @dataclass(frozen=True)
@@ -232,16 +239,16 @@ def settings_from_mapping(
     )
     sources = _sources(raw.get("sources", []), base)
     d = sections["dashboard"]
-    dash_backend = _choice(d, "dashboard", "backend", BACKENDS, "xlsx")
+    dash_backend = Backend(_choice(d, "dashboard", "backend", tuple(Backend), Backend.XLSX))
     dash_sheet = _str(d, "dashboard", "spreadsheet", "dashboard.xlsx")
     dashboard = DashboardSettings(
         backend=dash_backend,
         spreadsheet=(
             str(_resolve_path(dash_sheet, base))
-            if dash_backend == "xlsx"
+            if dash_backend == Backend.XLSX
             else spreadsheet_id(dash_sheet)
         ),
-        language=_choice(d, "dashboard", "language", LANGUAGES, "vi"),
+        language=Language(_choice(d, "dashboard", "language", tuple(Language), Language.VI)),
     )
     s = sections["schedule"]
     schedule = ScheduleSettings(
@@ -298,7 +305,7 @@ def _apply_environment(raw: dict[str, Any], env: Mapping[str, str]) -> None:
         target[key] = value.split(",") if key == "rule_set_dirs" else value
 
 
-def _sources(items: Any, base: Path) -> tuple[SourceSettings, ...]:
+def _sources(items: object, base: Path) -> tuple[SourceSettings, ...]:
     if not isinstance(items, list):
         raise ConfigError("sources must be an array of tables: [[sources]]")
     result: list[SourceSettings] = []
@@ -316,9 +323,11 @@ def _sources(items: Any, base: Path) -> tuple[SourceSettings, ...]:
             raise ConfigError(f"{where}.name {name!r}: use letters, digits, '-', '_' or '.'")
         if any(s.name == name for s in result):
             raise ConfigError(f"{where}.name {name!r} is used by two sources; names must differ")
-        backend = _choice(item, where, "backend", BACKENDS, None)
+        backend = Backend(_choice(item, where, "backend", tuple(Backend), None))
         sheet = _str(item, where, "spreadsheet", None)
-        sheet = str(_resolve_path(sheet, base)) if backend == "xlsx" else spreadsheet_id(sheet)
+        sheet = (
+            str(_resolve_path(sheet, base)) if backend == Backend.XLSX else spreadsheet_id(sheet)
+        )
         tabs_raw = item.get("tabs", {})
         if not isinstance(tabs_raw, Mapping):
             raise ConfigError(f'{where}.tabs must be a table like {{ hospitals = "Hospitals" }}')
@@ -329,7 +338,7 @@ def _sources(items: Any, base: Path) -> tuple[SourceSettings, ...]:
                 )
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{where}.tabs.{key} must be a non-empty tab name")
-        tabs = TabNames(**{k: str(tabs_raw.get(k, DEFAULT_TABS[k])) for k in TAB_KINDS})
+        tabs = TabNames(**{str(k): str(tabs_raw.get(k, DEFAULT_TABS[k])) for k in TAB_KINDS})
         result.append(SourceSettings(name=name, backend=backend, spreadsheet=sheet, tabs=tabs))
     return tuple(result)
 
@@ -348,7 +357,7 @@ def _opt_str(section: Mapping[str, Any], where: str, key: str) -> str | None:
 
 
 def _choice(
-    section: Mapping[str, Any], where: str, key: str, choices: tuple[str, ...], default: str | None
+    section: Mapping[str, Any], where: str, key: str, choices: Sequence[str], default: str | None
 ) -> str:
     value = _str(section, where, key, default).lower()
     if value not in choices:

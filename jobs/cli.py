@@ -237,13 +237,15 @@ def scores(config_path: Path | None, fmt: str) -> None:
         ctx = _Context(config_path, "human")
         engine = ctx.engine()
         from hqsync.jobs.pipeline import Pipeline
+        from hqsync.scoring import report_levels
 
-        records = scores_json(engine, Pipeline(ctx.settings, engine).rule_sets)
+        rule_sets = Pipeline(ctx.settings, engine).rule_sets
+        records = scores_json(engine, rule_sets)
         if fmt == "json":
             click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         else:
             buffer = io.StringIO()
-            header, rows = scores_csv_rows(records)
+            header, rows = scores_csv_rows(records, report_levels(rule_sets.values()))
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(header)
             writer.writerows(rows)

@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from types import FrameType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -39,8 +39,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from hqsync.config.settings import Settings
+from hqsync.config.vocabulary import Job
 from hqsync.models.lease import (
     LEADER,
+    LeaseInfo,
     close_abandoned_runs,
     read_lease,
     record_next_runs,
@@ -49,33 +51,19 @@ from hqsync.models.lease import (
 )
 from hqsync.models.tables import utcnow
 
+if TYPE_CHECKING:
+    from hqsync.jobs.pipeline import CycleResult
+
 log = logging.getLogger(__name__)
 
-SYNC_JOB = "sync"
-PUBLISH_JOB = "publish"
-JOBS = (SYNC_JOB, PUBLISH_JOB)
-
-
-class CycleLike(Protocol):
-    """What the daemon reads from `Pipeline.run_cycle()`'s result (jobs.pipeline.CycleResult)."""
-
-    @property
-    def sync(self) -> Any: ...
-
-    @property
-    def scored(self) -> int: ...
-
-    @property
-    def published(self) -> bool: ...
-
-    @property
-    def failed(self) -> bool: ...
+DAEMON_JOBS: tuple[Job, ...] = (Job.SYNC, Job.PUBLISH)
+"""The jobs the daemon schedules (scoring runs inside the sync job's cycle)."""
 
 
 class PipelineLike(Protocol):
     """The part of jobs.pipeline.Pipeline the daemon drives."""
 
-    def run_cycle(self, publish_always: bool = False) -> Any: ...
+    def run_cycle(self, publish_always: bool = False) -> CycleResult: ...
 
     def publish(self) -> None: ...
 
@@ -115,7 +103,7 @@ class Daemon:
         self._state_lock = threading.RLock()
         self._leading = False
         self._lease_expires: datetime | None = None
-        self._published_next_runs: dict[str, str] | None = None
+        self._published_next_runs: dict[Job, str] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -207,7 +195,7 @@ class Daemon:
                 self._remove_jobs()  # also those of a job that found the lease gone
         return self.lease_s / 3 if self._leading else self.lease_s / 4
 
-    def _start_leading(self, previous: Any, now: datetime) -> None:
+    def _start_leading(self, previous: LeaseInfo | None, now: datetime) -> None:
         if self._stop.is_set():
             return
         self._leading = True
@@ -225,7 +213,7 @@ class Daemon:
                 )
         log.info("%s leads: running the jobs", self.holder)
         grace = max(1, round(self.settings.daemon.misfire_grace_s))
-        common: dict[str, Any] = {
+        common: dict[str, int | bool] = {
             "max_instances": 1,
             "coalesce": True,
             "misfire_grace_time": grace,
@@ -235,18 +223,18 @@ class Daemon:
         self.scheduler.add_job(
             self.run_job,
             IntervalTrigger(seconds=every, start_date=now, timezone=self.timezone),
-            args=[SYNC_JOB],
-            id=SYNC_JOB,
-            name=SYNC_JOB,
+            args=[Job.SYNC],
+            id=Job.SYNC,
+            name=Job.SYNC,
             next_run_time=now,
             **common,
         )
         self.scheduler.add_job(
             self.run_job,
             CronTrigger.from_crontab(self.settings.schedule.publish_cron, timezone=self.timezone),
-            args=[PUBLISH_JOB],
-            id=PUBLISH_JOB,
-            name=PUBLISH_JOB,
+            args=[Job.PUBLISH],
+            id=Job.PUBLISH,
+            name=Job.PUBLISH,
             **common,
         )
         self._published_next_runs = None
@@ -265,17 +253,17 @@ class Daemon:
         )
 
     def _remove_jobs(self) -> None:
-        for job_id in JOBS:
+        for job_id in DAEMON_JOBS:
             with contextlib.suppress(JobLookupError):
                 self.scheduler.remove_job(job_id)
 
-    def next_runs(self) -> dict[str, datetime]:
+    def next_runs(self) -> dict[Job, datetime]:
         """When each scheduled job runs next (empty while following)."""
-        result: dict[str, datetime] = {}
+        result: dict[Job, datetime] = {}
         for job in self.scheduler.get_jobs():
             when = getattr(job, "next_run_time", None)
-            if job.id in JOBS and when is not None:
-                result[job.id] = when
+            if job.id in DAEMON_JOBS and when is not None:
+                result[Job(job.id)] = when
         return result
 
     def publish_next_runs(self) -> None:
@@ -290,7 +278,7 @@ class Daemon:
         except SQLAlchemyError as exc:
             log.warning("could not record the next run times: %s", exc)
 
-    def _on_dispatch(self, _event: Any) -> None:
+    def _on_dispatch(self, _event: SchedulerEvent) -> None:
         with self._state_lock:
             if self._leading:
                 self.publish_next_runs()
@@ -315,7 +303,7 @@ class Daemon:
 
     # -- the jobs ----------------------------------------------------------------------------
 
-    def run_job(self, job: str) -> None:
+    def run_job(self, job: Job) -> None:
         """Run `job` ('sync' or 'publish') now, if leading; never raises (the schedule goes on)."""
         with self._job_lock:
             if not self._confirm_lease():
@@ -323,10 +311,10 @@ class Daemon:
                 return
             started = time.monotonic()
             try:
-                if job == SYNC_JOB:
+                if job == Job.SYNC:
                     result = self.pipeline.run_cycle()
                     log_cycle(result, time.monotonic() - started, len(self.settings.sources))
-                elif job == PUBLISH_JOB:
+                elif job == Job.PUBLISH:
                     self.pipeline.publish()
                     log.info(
                         "publish: dashboard published in %.1fs",
@@ -354,11 +342,11 @@ def _seconds(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def summarise_cycle(result: Any, seconds: float, configured_sources: int) -> str:
+def summarise_cycle(result: CycleResult, seconds: float, configured_sources: int) -> str:
     """The one-line summary of a cycle, e.g. 'cycle: 2 sources synced (1 changed), …'."""
     sync = result.sync
-    failed = tuple(getattr(sync, "failed_sources", ()) or ())
-    rows: dict[str, Any] = dict(getattr(sync, "rows", {}) or {})
+    failed = tuple(sync.failed_sources or ())
+    rows: dict[str, dict[str, int]] = dict(sync.rows or {})
     synced = max(configured_sources, len(rows)) - len(failed)
     changed_sources = [
         name
@@ -373,20 +361,20 @@ def summarise_cycle(result: Any, seconds: float, configured_sources: int) -> str
     parts = [f"cycle: {synced} source{'s' if synced != 1 else ''} synced ({changed})"]
     if failed:
         parts.append(f"{len(failed)} failed ({', '.join(failed)})")
-    if getattr(result, "score_error", None):
+    if result.score_error:
         parts.append("scoring failed")
     else:
         parts.append(f"{result.scored} assessment{'s' if result.scored != 1 else ''} scored")
-    if getattr(result, "publish_error", None):
+    if result.publish_error:
         parts.append("publish failed")
     else:
         parts.append("dashboard published" if result.published else "dashboard unchanged")
     return ", ".join(parts) + f" in {seconds:.1f}s"
 
 
-def log_cycle(result: Any, seconds: float, configured_sources: int) -> None:
+def log_cycle(result: CycleResult, seconds: float, configured_sources: int) -> None:
     """Log the cycle summary: INFO when it went well, WARNING when a source failed."""
-    failed = tuple(getattr(result.sync, "failed_sources", ()) or ())
+    failed = tuple(result.sync.failed_sources or ())
     log.log(
         logging.WARNING if result.failed else logging.INFO,
         "%s",

@@ -1,4 +1,8 @@
-"""`hqsync scores`: the latest results, one record per assessment (DESIGN.md, Interfaces)."""
+"""`hqsync scores`: the latest results, one record per assessment (see ARCHITECTURE.md).
+
+Level counts follow each rule set's own levels (`RuleSet.levels`, 1..max_level), so a council
+rule set with 7 levels reports levels 6 and 7; the CSV has one column per level of any rule set.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +11,15 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from hqsync.config.rulesets import RuleSet
+from hqsync.config.vocabulary import levels_of
 from hqsync.models import results
+from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.dashboard import is_missing, plain_cell
-
-LEVELS = ("1", "2", "3", "4", "5")
 
 
 def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[str, Any]]:
-    """Every live, scored assessment with DESIGN's fields plus comparisons and explanations."""
+    """Every live, scored assessment with the documented fields plus comparisons and
+    explanations; `level_counts` has one entry per level of the assessment's rule set."""
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
@@ -24,11 +28,11 @@ def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[s
     comparisons = compare_assessments(scores, criteria).assessments
     by_key = comparisons.set_index("assessment_key") if not comparisons.empty else None
     names = dict(zip(hospitals["hospital_key"], hospitals["name"], strict=True))
-    levels_of: dict[str, dict[str, Any]] = {}
+    criteria_of: dict[str, dict[str, Any]] = {}
     for record in criteria.to_dict("records"):
         level = record["level"]
         value: Any = record["status"] if is_missing(level) else int(level)
-        levels_of.setdefault(record["assessment_key"], {})[record["code"]] = value
+        criteria_of.setdefault(record["assessment_key"], {})[record["code"]] = value
     records = []
     for record in scores.to_dict("records"):
         key = record["assessment_key"]
@@ -47,9 +51,9 @@ def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[s
                 "passed": plain_cell(record["passed"]),
                 "applicable": int(record["applicable"]),
                 "assessed": int(record["assessed"]),
-                "level_counts": {n: int(counts.get(n, 0)) for n in LEVELS} if counts else {},
+                "level_counts": _level_counts(counts, rule_sets.get(str(record["standard"]))),
                 "parts": dict(record["parts"] or {}),
-                "criteria": levels_of.get(key, {}),
+                "criteria": criteria_of.get(key, {}),
                 "source": record["source"],
                 "hospital_name": plain_cell(names.get(record["hospital_key"])),
                 "method": record["method"],
@@ -74,9 +78,31 @@ def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[s
     return records
 
 
-def scores_csv_rows(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """The same records flattened for a spreadsheet: one column per level and part."""
+def _level_counts(counts: Mapping[str, Any], rule_set: RuleSet | None) -> dict[str, int]:
+    """Stored level counts for every level of `rule_set` (0 where none); {} without counts.
+
+    When the rule set is no longer configured (or no longer scores by levels), the levels the
+    counts were stored with are reported.
+    """
+    if not counts:
+        return {}
+    levels = rule_set.levels if rule_set is not None else ()
+    if not levels:
+        levels = levels_of(max(int(n) for n in counts))
+    return {str(n): int(counts.get(str(n), 0)) for n in levels}
+
+
+def scores_csv_rows(
+    records: Sequence[Mapping[str, Any]], levels: Sequence[int] = ()
+) -> tuple[list[str], list[list[Any]]]:
+    """The same records flattened for a spreadsheet: one column per level and part.
+
+    The level columns run from 1 to the highest of `levels` (pass
+    `hqsync.scoring.report_levels(rule_sets.values())`) and of the records' own levels.
+    """
     parts = sorted({p for r in records for p in r["parts"]})
+    top = max([*levels, *(int(n) for r in records for n in r["level_counts"])], default=0)
+    level_names = [str(n) for n in levels_of(top)]
     header = [
         "source",
         "assessment_id",
@@ -91,7 +117,7 @@ def scores_csv_rows(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], li
         "band",
         "applicable",
         "assessed",
-        *[f"level_{n}" for n in LEVELS],
+        *[f"level_{n}" for n in level_names],
         *[f"part_{p}" for p in parts],
         "change",
         "rank",
@@ -115,7 +141,7 @@ def scores_csv_rows(records: Sequence[Mapping[str, Any]]) -> tuple[list[str], li
                 r["band"],
                 r["applicable"],
                 r["assessed"],
-                *[r["level_counts"].get(n, "") for n in LEVELS],
+                *[r["level_counts"].get(n, "") for n in level_names],
                 *[r["parts"].get(p, "") for p in parts],
                 r["change"],
                 r["rank"],

@@ -16,11 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hqsync.config.errors import HqsyncError, StaleMemoError
-from hqsync.config.rulesets import RuleSet, load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
+from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
 from hqsync.models import results
 from hqsync.models.runs import finish_run, start_run
 from hqsync.models.tables import SourceState, utcnow
+from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.backends import open_dashboard_writer, open_source_reader
 from hqsync.sync.interfaces import DashboardWriter, SourceReader, SourceSnapshot
 
@@ -120,22 +122,22 @@ class Pipeline:
             if self.should_stop():
                 log.info("stopping: %d source(s) left for the next run", len(chosen) - index)
                 break
-            self._report("sync", index, len(chosen))
+            self._report(Job.SYNC, index, len(chosen))
             outcome, counts, error = self._sync_source(source, force)
             rows[source.name] = counts
-            if outcome == "changed":
+            if outcome == SourceOutcome.CHANGED:
                 changed = True
-            elif outcome == "failed":
+            elif outcome == SourceOutcome.FAILED:
                 failed.append(source.name)
                 errors[source.name] = error or "unknown error"
-        self._report("sync", len(chosen), len(chosen))
+        self._report(Job.SYNC, len(chosen), len(chosen))
         return SyncOutcome(changed=changed, failed_sources=tuple(failed), rows=rows, errors=errors)
 
     def _sync_source(
         self, source: SourceSettings, force: bool
-    ) -> tuple[str, dict[str, int], str | None]:
+    ) -> tuple[SourceOutcome, dict[str, int], str | None]:
         started = self.clock()
-        run_id = start_run(self.engine, "sync", self.holder, source.name, started)
+        run_id = start_run(self.engine, Job.SYNC, self.holder, source.name, started)
         reader: SourceReader | None = None
         try:
             reader = self._reader_factory(source)
@@ -144,12 +146,12 @@ class Pipeline:
                 finish_run(
                     self.engine,
                     run_id,
-                    "skipped",
+                    RunOutcome.SKIPPED,
                     requests=reader.requests_made,
                     finished_at=self.clock(),
                 )
                 log.info("source %s unchanged since the last sync; skipped", source.name)
-                return "skipped", {}, None
+                return SourceOutcome.SKIPPED, {}, None
             snapshot = reader.read(list(source.tabs.as_dict().values()))
             now = self.clock()
             finished = _RunEnd(run_id, reader.requests_made, marker)
@@ -162,7 +164,8 @@ class Pipeline:
             log.info(
                 "source %s synced: %s", source.name, ", ".join(f"{k} {v}" for k, v in rows.items())
             )
-            return ("changed" if counts.changed else "ok"), rows, None
+            outcome = SourceOutcome.CHANGED if counts.changed else SourceOutcome.UNCHANGED
+            return outcome, rows, None
         except HqsyncError as exc:
             message = str(exc)
             log.error("source %s failed: %s", source.name, message)
@@ -172,12 +175,12 @@ class Pipeline:
         finish_run(
             self.engine,
             run_id,
-            "failed",
+            RunOutcome.FAILED,
             requests=reader.requests_made if reader else 0,
             error=message,
             finished_at=self.clock(),
         )
-        return "failed", {}, message
+        return SourceOutcome.FAILED, {}, message
 
     def _store_snapshot(
         self,
@@ -207,7 +210,7 @@ class Pipeline:
             finish_run(
                 conn,
                 end.run_id,
-                "ok",
+                RunOutcome.OK,
                 requests=end.requests,
                 rows=counts.as_rows(),
                 finished_at=self.clock(),
@@ -248,12 +251,12 @@ class Pipeline:
             pending = results.assessments_to_score(conn)
         if not pending and not removed:
             return 0
-        run_id = start_run(self.engine, "score", self.holder, None, self.clock())
+        run_id = start_run(self.engine, Job.SCORE, self.holder, None, self.clock())
         try:
             total = len(pending)
             changed = unknown = 0
             for start in range(0, total, SCORE_CHUNK):
-                self._report("score", start, total)
+                self._report(Job.SCORE, start, total)
                 chunk = pending[start : start + SCORE_CHUNK]
                 with self.engine.begin() as conn:
                     inputs = results.load_scoring_inputs(conn, chunk)
@@ -273,19 +276,23 @@ class Pipeline:
                     changed += results.save_scores(
                         conn, frames.scores, frames.criteria, fingerprints, self.clock()
                     )
-            self._report("score", total, total)
+            self._report(Job.SCORE, total, total)
             rows = {
                 "pending": total,
                 "changed": changed,
                 "removed": removed,
                 "unknown_standard": unknown,
             }
-            finish_run(self.engine, run_id, "ok", rows=rows, finished_at=self.clock())
+            finish_run(self.engine, run_id, RunOutcome.OK, rows=rows, finished_at=self.clock())
             log.info("scored %d assessments (%d results changed)", total, changed)
             return changed
         except Exception as exc:
             finish_run(
-                self.engine, run_id, "failed", error=_describe(exc), finished_at=self.clock()
+                self.engine,
+                run_id,
+                RunOutcome.FAILED,
+                error=_describe(exc),
+                finished_at=self.clock(),
             )
             raise
 
@@ -295,7 +302,7 @@ class Pipeline:
         """Write the dashboard from the store, in one atomic write."""
         from hqsync.sync.dashboard import build_dashboard, load_dashboard_data
 
-        run_id = start_run(self.engine, "publish", self.holder, None, self.clock())
+        run_id = start_run(self.engine, Job.PUBLISH, self.holder, None, self.clock())
         writer: DashboardWriter | None = None
         try:
             started = time.monotonic()
@@ -312,7 +319,7 @@ class Pipeline:
             finish_run(
                 self.engine,
                 run_id,
-                "ok",
+                RunOutcome.OK,
                 requests=writer.requests_made,
                 rows=rows,
                 finished_at=self.clock(),
@@ -326,7 +333,7 @@ class Pipeline:
             finish_run(
                 self.engine,
                 run_id,
-                "failed",
+                RunOutcome.FAILED,
                 requests=writer.requests_made if writer else 0,
                 error=_describe(exc),
                 finished_at=self.clock(),

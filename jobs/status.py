@@ -9,18 +9,21 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from hqsync.config.settings import Settings, redact_url
+from hqsync.config.vocabulary import TAB_KINDS, RunOutcome
 from hqsync.models.lease import current_lease
 from hqsync.models.runs import recent_runs
 from hqsync.models.tables import utcnow
 
 RECENT_RUNS = 20
-_PER_TAB = ("hospitals_", "assessments_", "findings_")
+_PER_TAB = tuple(f"{kind}_" for kind in TAB_KINDS)
+"""Prefixes of the per-tab row counts a sync run records (the table shows the totals)."""
 
 
 def status_report(
     settings: Settings, engine: Engine, now: datetime | None = None, limit: int = RECENT_RUNS
 ) -> dict[str, Any]:
-    """DESIGN.md's `status --format json` object: database, leader, next_runs, runs."""
+    """The `status --format json` object (see ARCHITECTURE.md): database, leader, next_runs,
+    runs."""
     now = now or utcnow()
     lease = current_lease(engine, now)
     return {
@@ -78,7 +81,7 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
             for k, v in (run.get("rows") or {}).items()
             if v and not k.startswith(_PER_TAB)  # the JSON has the per-tab detail
         )
-        outcome = run["outcome"].upper() if run["outcome"] == "failed" else run["outcome"]
+        outcome = run["outcome"].upper() if run["outcome"] == RunOutcome.FAILED else run["outcome"]
         table.add_row(
             _short(started),
             run["job"],
@@ -91,7 +94,7 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
         )
     console.print()
     console.print(table)
-    failures = [run for run in runs if run["outcome"] == "failed"]
+    failures = [run for run in runs if run["outcome"] == RunOutcome.FAILED]
     if failures:
         console.print("\nFailures:", highlight=False)
         for run in failures:

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from hqsync.config.vocabulary import Job, RunOutcome
 from hqsync.models.tables import Lease, Run
 
 LEADER = "leader"
@@ -40,11 +40,15 @@ def try_acquire(
     the call, False when another live holder has it.
     """
     expires = now + timedelta(seconds=ttl_s)
-    insert: Any = (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
-    stmt = insert(Lease).values(name=name, holder=holder, acquired_at=now, expires_at=expires)
+    values = {"name": name, "holder": holder, "acquired_at": now, "expires_at": expires}
+    stmt: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(Lease).values(**values)
+        if engine.dialect.name == "postgresql"
+        else sqlite.insert(Lease).values(**values)
+    )
     table = Lease.__table__
     ours = table.c.holder == stmt.excluded.holder
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.name],
         set_={
             "holder": stmt.excluded.holder,
@@ -56,7 +60,7 @@ def try_acquire(
         where=ours | (table.c.expires_at <= now),
     ).returning(table.c.holder)
     with engine.begin() as conn:
-        won = conn.execute(stmt).scalar_one_or_none()
+        won = conn.execute(upsert).scalar_one_or_none()
     return won == holder
 
 
@@ -88,7 +92,7 @@ def read_lease(engine: Engine, name: str = LEADER) -> LeaseInfo | None:
 
 
 def record_next_runs(
-    engine: Engine, holder: str, next_runs: Mapping[str, datetime | None], name: str = LEADER
+    engine: Engine, holder: str, next_runs: Mapping[Job, datetime | None], name: str = LEADER
 ) -> bool:
     """Publish when each job runs next (for `hqsync status`), if `holder` still holds the lease."""
     values = {job: when.isoformat() for job, when in next_runs.items() if when is not None}
@@ -110,9 +114,9 @@ def close_abandoned_runs(engine: Engine, holder: str, now: datetime) -> int:
     with engine.begin() as conn:
         result = conn.execute(
             sa.update(Run)
-            .where(Run.holder == holder, Run.outcome == "running")
+            .where(Run.holder == holder, Run.outcome == RunOutcome.RUNNING)
             .values(
-                outcome="failed",
+                outcome=RunOutcome.FAILED,
                 finished_at=now,
                 error=(
                     f"interrupted: {holder} stopped before finishing this run (its lease "

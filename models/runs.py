@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -10,10 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from hqsync.config.vocabulary import FINISHED_OUTCOMES, Job, RunOutcome
 from hqsync.models.tables import Run, utcnow
-
-JOBS = ("sync", "score", "publish")
-OUTCOMES = ("running", "ok", "skipped", "failed")
 
 
 @dataclass(frozen=True)
@@ -21,18 +19,18 @@ class RunRecord:
     """One row of the run log, as `status` shows it."""
 
     id: int
-    job: str
+    job: Job
     source: str | None
     started_at: datetime
     finished_at: datetime | None
-    outcome: str
+    outcome: RunOutcome
     holder: str
     requests: int
     rows: Mapping[str, int] = field(default_factory=dict)
     error: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        """The DESIGN.md `status --format json` shape of this run."""
+        """The `status --format json` shape of this run (see ARCHITECTURE.md)."""
         return {
             "job": self.job,
             "source": self.source,
@@ -48,17 +46,17 @@ class RunRecord:
 
 def start_run(
     bind: Engine | Connection,
-    job: str,
+    job: Job,
     holder: str,
     source: str | None = None,
     started_at: datetime | None = None,
 ) -> int:
     """Log the start of a run (outcome 'running', committed at once); returns its id."""
-    values: dict[str, Any] = {
-        "job": job,
+    values: dict[str, object] = {
+        "job": Job(job),
         "source": source,
         "holder": holder,
-        "outcome": "running",
+        "outcome": RunOutcome.RUNNING,
         "started_at": started_at or utcnow(),
         "requests": 0,
         "rows": {},
@@ -72,7 +70,7 @@ def start_run(
 def finish_run(
     bind: Engine | Connection,
     run_id: int,
-    outcome: str,
+    outcome: RunOutcome,
     *,
     requests: int = 0,
     rows: Mapping[str, int] | None = None,
@@ -80,13 +78,13 @@ def finish_run(
     finished_at: datetime | None = None,
 ) -> None:
     """Record how run `run_id` ended."""
-    if outcome not in OUTCOMES[1:]:
+    if outcome not in FINISHED_OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     stmt = (
         sa.update(Run)
         .where(Run.id == run_id)
         .values(
-            outcome=outcome,
+            outcome=RunOutcome(outcome),
             requests=requests,
             rows=dict(rows or {}),
             error=error,
@@ -101,7 +99,7 @@ def finish_run(
 
 
 def recent_runs(
-    bind: Engine | Connection, limit: int = 20, job: str | None = None
+    bind: Engine | Connection, limit: int = 20, job: Job | None = None
 ) -> list[RunRecord]:
     """The most recent runs, newest first."""
     stmt = sa.select(Run).order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
@@ -115,11 +113,11 @@ def recent_runs(
     return [
         RunRecord(
             id=r["id"],
-            job=r["job"],
+            job=Job(r["job"]),
             source=r["source"],
             started_at=r["started_at"],
             finished_at=r["finished_at"],
-            outcome=r["outcome"],
+            outcome=RunOutcome(r["outcome"]),
             holder=r["holder"],
             requests=r["requests"],
             rows=r["rows"] or {},
@@ -129,10 +127,9 @@ def recent_runs(
     ]
 
 
-def last_finished(
-    bind: Engine | Connection, job: str, outcomes: tuple[str, ...]
-) -> datetime | None:
-    """When the latest run of `job` with one of `outcomes` finished (None if there is none)."""
+def last_finished(bind: Engine | Connection, job: str, outcomes: Sequence[str]) -> datetime | None:
+    """When the latest run of `job` (a `Job`) with one of `outcomes` (`RunOutcome`s) finished
+    (None if there is none)."""
     stmt = sa.select(sa.func.max(Run.finished_at)).where(Run.job == job, Run.outcome.in_(outcomes))
     if isinstance(bind, Engine):
         with bind.connect() as conn:

@@ -7,11 +7,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hqsync.config.rulesets import RuleSet
+from hqsync.config.vocabulary import PassRule
 from hqsync.scoring.common import (
     MET,
     NA,
     PARTIAL,
+    RESULT_NAMES,
     UNANSWERED,
     Answers,
     applicability,
@@ -20,6 +21,7 @@ from hqsync.scoring.common import (
     round_half_up,
     score_row,
 )
+from hqsync.scoring.ruleset import RuleSet
 
 
 def score_checklist(
@@ -33,6 +35,8 @@ def score_checklist(
     (it cannot be certified). `pass_rule = "all"`: pass only when every applicable item is met;
     `"percent"`: pass at `pass_min_score` percent. A failed critical item fails the assessment.
     """
+    # Long on purpose: one vectorised pass over the answer matrix whose intermediate arrays feed
+    # both the score rows and the criteria columns; split up, each part would take a dozen arrays.
     units, matrix = rule_set.units, answers.matrix
     n_a, n_k = matrix.shape[0], len(units)
     # The checklist item table is the catalog in catalog order: column k is unit k.
@@ -116,7 +120,7 @@ def score_checklist(
             "part_title": unit.part_title,
             "weight": unit.weight,
             "critical": unit.critical,
-            "answer": _ANSWER_NAMES[int(matrix[a, k])],
+            "answer": RESULT_NAMES[int(matrix[a, k])],
             **({"reason": f"profile: {profile_columns[k]} = no"} if not profile_ok[a, k] else {}),
         }
         for a in range(n_a)
@@ -133,9 +137,6 @@ def score_checklist(
     return rows, criteria
 
 
-_ANSWER_NAMES = {UNANSWERED: None, NA: "na", MET: "met", PARTIAL: "partial", 3: "not_met"}
-
-
 def _passed(
     rule_set: RuleSet, score: float | None, failing: bool, critical: bool, unassessed: bool
 ) -> bool | None:
@@ -143,7 +144,7 @@ def _passed(
         return False if critical else None
     if critical:
         return False
-    if rule_set.thresholds.pass_rule == "all":
+    if rule_set.thresholds.pass_rule == PassRule.ALL:
         ok = not failing
     else:
         minimum = rule_set.thresholds.pass_min_score

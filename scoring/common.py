@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hqsync.config.rulesets import Band, RuleSet
+from hqsync.config.vocabulary import Result
+from hqsync.scoring.ruleset import Band, RuleSet
 
 # Answer codes in the answer matrix; a duplicate answer to one item keeps the worst (highest).
 UNANSWERED = -1
@@ -18,7 +19,18 @@ NA = 0
 MET = 1
 PARTIAL = 2
 NOT_MET = 3
-RESULT_CODES: Mapping[str, int] = {"na": NA, "met": MET, "partial": PARTIAL, "not_met": NOT_MET}
+RESULT_CODES: Mapping[str, int] = {
+    Result.NA: NA,
+    Result.MET: MET,
+    Result.PARTIAL: PARTIAL,
+    Result.NOT_MET: NOT_MET,
+}
+"""Each finding result's answer code (a StrEnum member looks up as its text)."""
+RESULT_NAMES: Mapping[int, Result | None] = {
+    UNANSWERED: None,
+    **{c: Result(r) for r, c in RESULT_CODES.items()},
+}
+"""Each answer code's result (None: unanswered)."""
 LIST_LIMIT = 50
 """At most this many codes in an assessment-level list of unknown items (the count is exact)."""
 

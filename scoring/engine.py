@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hqsync.config.rulesets import RuleSet
+from hqsync.config.vocabulary import Method
 from hqsync.scoring.checklist import score_checklist
 from hqsync.scoring.common import (
     CRITERIA_COLUMNS,
@@ -21,14 +21,15 @@ from hqsync.scoring.common import (
 )
 from hqsync.scoring.levels import score_levels
 from hqsync.scoring.points import score_points
+from hqsync.scoring.ruleset import RuleSet
 
 log = logging.getLogger(__name__)
 
 MethodResult = tuple[list[dict[str, Any]], dict[str, list[Any]]]
-METHODS: Mapping[str, Callable[[RuleSet, Answers, pd.DataFrame], MethodResult]] = {
-    "levels": score_levels,
-    "checklist": score_checklist,
-    "points": score_points,
+METHODS: Mapping[Method, Callable[[RuleSet, Answers, pd.DataFrame], MethodResult]] = {
+    Method.LEVELS: score_levels,
+    Method.CHECKLIST: score_checklist,
+    Method.POINTS: score_points,
 }
 
 

@@ -1,4 +1,5 @@
-"""The `levels` method (QĐ 6858): criterion levels 1–5 by the cumulative rule, weighted mean."""
+"""The `levels` method (QĐ 6858): criterion levels 1..max_level by the cumulative rule, weighted
+mean."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hqsync.config.rulesets import RuleSet
+from hqsync.config.vocabulary import UnansweredLevel
 from hqsync.scoring.common import (
     MET,
     NA,
@@ -22,6 +23,7 @@ from hqsync.scoring.common import (
     round_ratios,
     score_row,
 )
+from hqsync.scoring.ruleset import RuleSet
 
 WINS_LIMIT = 10
 """How many of the nearest next-level wins an assessment's details list."""
@@ -37,8 +39,11 @@ def score_levels(
     not applicable counts as met; a level with no findings at all stops the climb unless the
     rule set says `unanswered_level = "met"` (with a sub-item catalog, the catalog decides).
     """
+    # Long on purpose: one vectorised pass over the answer matrix whose intermediate arrays feed
+    # both the score rows and the criteria columns; split up, each part would take a dozen arrays.
     units, items, matrix = rule_set.units, answers.items, answers.matrix
-    n_a, n_k, n_l = matrix.shape[0], len(units), rule_set.max_level
+    levels = rule_set.levels  # 1..max_level
+    n_a, n_k, n_l = matrix.shape[0], len(units), len(levels)
     groups = items.unit * n_l + (items.level - 1)
 
     def per_level(mask: np.ndarray) -> np.ndarray:
@@ -55,7 +60,7 @@ def score_levels(
         missing = np.where(has_findings[:, :, None], expected[None, :, :] - answered, 0)
     failing = bad + missing
     level_ok = failing == 0
-    if not items.from_catalog and rule_set.unanswered_level == "blocks":
+    if not items.from_catalog and rule_set.unanswered_level == UnansweredLevel.BLOCKS:
         level_ok &= answered > 0
     level1_fail = failing[:, :, 0] > 0
     climb = np.cumprod(level_ok[:, :, 1:], axis=2).sum(axis=2)
@@ -96,7 +101,7 @@ def score_levels(
     part_c = group_sums(scored * coef, part_of, len(part_names))
     chap_w = group_sums(lvl_scored * coef, chapter_of, len(chapter_names))
     chap_c = group_sums(scored * coef, chapter_of, len(chapter_names))
-    level_counts = np.stack([(scored & (level == lv)).sum(axis=1) for lv in range(1, n_l + 1)], 1)
+    level_counts = np.stack([(scored & (level == lv)).sum(axis=1) for lv in levels], 1)
     items_answered = (matrix != UNANSWERED).sum(axis=1)
     items_expected = None
     if items.from_catalog:
@@ -126,7 +131,7 @@ def score_levels(
     for a in range(n_a):
         n_scored, n_applicable = int(n_scored_all[a]), int(n_applicable_all[a])
         score = scores[a]
-        counts = {str(lv): int(level_counts[a, lv - 1]) for lv in range(1, n_l + 1)}
+        counts = {str(lv): int(level_counts[a, lv - 1]) for lv in levels}
         candidates = np.flatnonzero(below_top[a])
         wins = sorted(
             zip(
@@ -142,7 +147,7 @@ def score_levels(
             "coefficient_sum": _num(coef_sum[a]),
             "weighted_sum": _num(weighted[a]),
             "unweighted_sum": _num(unweighted[a]),
-            "level_percents": {str(lv): percents[a, lv - 1] for lv in range(1, n_l + 1)},
+            "level_percents": {str(lv): percents[a, lv - 1] for lv in levels},
             "chapters": _named(chapter_names, chap_scores[a]),
             "coverage": {
                 "criteria_assessed": n_scored,

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hqsync.config.rulesets import RuleSet
 from hqsync.scoring.common import (
     MET,
     NOT_MET,
@@ -22,6 +21,7 @@ from hqsync.scoring.common import (
     round_half_up,
     score_row,
 )
+from hqsync.scoring.ruleset import RuleSet
 
 
 def score_points(
@@ -35,6 +35,8 @@ def score_points(
     mean of all scored standards. Passed: no standard below `standard_min`, every chapter at
     `chapter_min` or more and the overall score at `overall_min` or more (unset ones ignored).
     """
+    # Long on purpose: one vectorised pass over the answer matrix whose intermediate arrays feed
+    # both the score rows and the criteria columns; split up, each part would take a dozen arrays.
     units, items, matrix = rule_set.units, answers.items, answers.matrix
     n_a, n_k = matrix.shape[0], len(units)
     th = rule_set.thresholds

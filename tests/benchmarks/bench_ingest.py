@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hqsync.config.rulesets import load_rule_sets  # noqa: E402
+from hqsync.config.ruleset_loader import load_rule_sets  # noqa: E402
 from hqsync.config.settings import TabNames  # noqa: E402
 from hqsync.models.store import create_store_engine, migrate  # noqa: E402
 from hqsync.models.tables import (  # noqa: E402

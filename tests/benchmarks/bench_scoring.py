@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # run as a script from anywhere
 
-from hqsync.config.rulesets import load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.scoring import compare_assessments, score_assessments
 from tests.scoring.factories import (
     assessment,

@@ -77,6 +77,8 @@ class FakeCycle:
     sync: FakeSync
     scored: int
     published: bool
+    publish_error: str | None = None
+    score_error: str | None = None
 
     @property
     def failed(self) -> bool:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from functools import cache
 
-from hqsync.config.rulesets import RuleSet, load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import TabNames
+from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.interfaces import CellValue, SourceSnapshot
 from hqsync.sync.normalise import NormalisedSource, normalise_source
 from tests.ingest.backends import memory_snapshot

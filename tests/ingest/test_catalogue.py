@@ -8,7 +8,8 @@ from functools import cache
 import pytest
 
 from hqsync.config.errors import SourceError
-from hqsync.config.rulesets import RuleSet, load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
+from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.normalise import TAB_KINDS, NormalisedSource, normalise_source
 from tests.ingest.backends import BACKENDS, Backend
 from tests.ingest.catalogue import CASES, Case

@@ -8,10 +8,28 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from hqsync.config.rulesets import RuleSet
+from hqsync.config.vocabulary import Method
+from hqsync.scoring.ruleset import RuleSet, Unit
 
 ASSESSMENT_COLUMNS = ["assessment_key", "hospital_key", "standard", "kind", "assessed_on", "status"]
 FINDING_COLUMNS = ["assessment_key", "item_code", "result"]
+
+
+def levels_rule_set(
+    rule_set_id: str = "COUNCIL-7",
+    *,
+    max_level: int = 7,
+    codes: Sequence[str] = ("K1.1", "K1.2", "K1.3"),
+) -> RuleSet:
+    """A `levels` rule set built in memory (no file): one criterion per code, weight 1."""
+    return RuleSet(
+        id=rule_set_id,
+        name=f"Council rule set {rule_set_id}",
+        method=Method.LEVELS,
+        fingerprint=f"test-{rule_set_id}-{max_level}",
+        units=tuple(Unit(code=code, part=code[0], chapter=code[:2]) for code in codes),
+        max_level=max_level,
+    )
 
 
 def assessment(

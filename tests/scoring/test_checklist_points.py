@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hqsync.config.rulesets import load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
 from tests.scoring.factories import score_one
 
 

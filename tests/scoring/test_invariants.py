@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hqsync.config.rulesets import load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.scoring import score_assessments
 from tests.scoring.factories import assessment, assessments_frame, findings_frame, hospitals_frame
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hqsync.config.rulesets import load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.scoring import score_assessments
 from tests.scoring.factories import (
     assessment,
