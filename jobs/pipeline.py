@@ -12,22 +12,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hqsync.config.errors import HqsyncError, StaleMemoError
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
-from hqsync.models import results
+from hqsync.models import results, source_rows
 from hqsync.models.runs import finish_run, start_run
-from hqsync.models.tables import SourceState, utcnow
+from hqsync.models.tables import utcnow
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.backends import open_dashboard_writer, open_source_reader
 from hqsync.sync.interfaces import DashboardWriter, SourceReader, SourceSnapshot
 
 if TYPE_CHECKING:
-    from hqsync.sync.upsert import UpsertCounts
+    from hqsync.sync.ingest.counts import UpsertCounts
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +192,7 @@ class Pipeline:
     ) -> UpsertCounts:
         """Normalise a snapshot and write it, the change marker and the finished run into the
         store in one transaction."""
-        from hqsync.sync.upsert import store_snapshot
+        from hqsync.sync.ingest.store import store_snapshot
 
         with self.engine.begin() as conn:
             counts = store_snapshot(
@@ -206,7 +205,7 @@ class Pipeline:
                 now=now,
                 use_memos=use_memos,
             )
-            self._store_marker(conn, source.name, end.marker, now)
+            source_rows.write_change_marker(conn, source.name, end.marker, now)
             finish_run(
                 conn,
                 end.run_id,
@@ -219,23 +218,7 @@ class Pipeline:
 
     def _stored_marker(self, source: str) -> str | None:
         with self.engine.connect() as conn:
-            return conn.execute(
-                sa.select(SourceState.modified_marker).where(SourceState.source == source)
-            ).scalar_one_or_none()
-
-    @staticmethod
-    def _store_marker(conn: sa.Connection, source: str, marker: str | None, now: datetime) -> None:
-        updated = conn.execute(
-            sa.update(SourceState)
-            .where(SourceState.source == source)
-            .values(modified_marker=marker, last_synced_at=now)
-        )
-        if not updated.rowcount:
-            conn.execute(
-                sa.insert(SourceState).values(
-                    source=source, modified_marker=marker, last_synced_at=now
-                )
-            )
+            return source_rows.read_change_marker(conn, source)
 
     # --- score ------------------------------------------------------------------------------
 

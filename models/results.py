@@ -14,6 +14,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from hqsync.config.utils import chunks
 from hqsync.models.tables import (
     Assessment,
     AssessmentScore,
@@ -24,6 +25,8 @@ from hqsync.models.tables import (
 )
 
 KEY_SEPARATOR = "\x1f"
+KEYS_PER_QUERY = 900
+"""Ids per `IN (...)` list when loading or saving scores (see `hqsync.config.utils.IN_CHUNK`)."""
 
 
 def make_key(source: str, ident: str) -> str:
@@ -107,7 +110,7 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
     findings: list[dict[str, Any]] = []
     hospital_ids: dict[str, set[str]] = {}
     for source, ids in by_source.items():
-        for chunk in _chunks(ids, 900):
+        for chunk in chunks(ids, KEYS_PER_QUERY):
             rows = conn.execute(
                 sa.select(
                     Assessment.assessment_id,
@@ -147,7 +150,7 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
             )
     hospitals: list[dict[str, Any]] = []
     for source, hids in hospital_ids.items():
-        for chunk in _chunks(sorted(hids), 900):
+        for chunk in chunks(sorted(hids), KEYS_PER_QUERY):
             for h in conn.execute(
                 sa.select(
                     Hospital.hospital_id, Hospital.has_obstetrics, Hospital.has_pediatrics
@@ -214,7 +217,7 @@ def save_scores(
         if crit_rows:
             conn.execute(sa.insert(CriterionResult), crit_rows)
     for source, ids in _group(keys).items():
-        for chunk in _chunks(ids, 900):
+        for chunk in chunks(ids, KEYS_PER_QUERY):
             conn.execute(
                 sa.update(Assessment)
                 .where(
@@ -334,7 +337,7 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 def _existing_hashes(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for source, ids in _group(keys).items():
-        for chunk in _chunks(ids, 900):
+        for chunk in chunks(ids, KEYS_PER_QUERY):
             stmt = sa.select(AssessmentScore.assessment_id, AssessmentScore.result_hash).where(
                 AssessmentScore.source == source, AssessmentScore.assessment_id.in_(chunk)
             )
@@ -429,8 +432,3 @@ def _group(keys: Iterable[str]) -> dict[str, list[str]]:
         source, ident = split_key(key)
         grouped.setdefault(source, []).append(ident)
     return grouped
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

@@ -33,6 +33,9 @@ if str(ROOT) not in sys.path:
 
 from hqsync.config.ruleset_loader import load_rule_sets  # noqa: E402
 from hqsync.config.settings import TabNames  # noqa: E402
+from hqsync.config.utils import paused_gc  # noqa: E402
+from hqsync.config.vocabulary import TAB_KINDS  # noqa: E402
+from hqsync.models.source_rows import read_stored_rows  # noqa: E402
 from hqsync.models.store import create_store_engine, migrate  # noqa: E402
 from hqsync.models.tables import (  # noqa: E402
     Assessment,
@@ -43,19 +46,10 @@ from hqsync.models.tables import (  # noqa: E402
     SourceMemo,
 )
 from hqsync.sync.google import decode_values, tab_rows  # noqa: E402
+from hqsync.sync.ingest.counts import UpsertCounts  # noqa: E402
+from hqsync.sync.ingest.store import read_memos, upsert_source  # noqa: E402
 from hqsync.sync.interfaces import RawTab, SourceSnapshot  # noqa: E402
-from hqsync.sync.normalise import (  # noqa: E402
-    TAB_KINDS,
-    NormalisedSource,
-    normalise_source,
-    paused_gc,
-)
-from hqsync.sync.upsert import (  # noqa: E402
-    UpsertCounts,
-    read_memos,
-    read_stored_rows,
-    upsert_source,
-)
+from hqsync.sync.normalise import NormalisedSource, normalise_source  # noqa: E402
 from tests.ingest.catalogue import A_HEAD, F_HEAD, H_HEAD  # noqa: E402
 
 SOURCE = "bench"

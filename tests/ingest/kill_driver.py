@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from hqsync.models.store import create_store_engine
-from hqsync.sync.upsert import upsert_source
+from hqsync.sync.ingest.store import upsert_source
 from tests.ingest.sheets import changed_source
 
 

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from hqsync.models.tables import Assessment, Finding, FindingChange, Hospital, RejectedRow
-from hqsync.sync.upsert import upsert_source
+from hqsync.sync.ingest.store import upsert_source
 from tests.ingest.sheets import changed_source, normalise
 
 ROOT = Path(__file__).resolve().parents[2]

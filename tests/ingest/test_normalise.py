@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from hqsync.config.errors import SourceError, StoreError
 from hqsync.config.settings import TabNames
+from hqsync.models.source_rows import read_stored_rows, stored_hashes
 from hqsync.models.tables import Finding
+from hqsync.sync.ingest.store import upsert_source
 from hqsync.sync.normalise import (
     FIELDS,
     accepted_words,
@@ -25,7 +27,6 @@ from hqsync.sync.normalise import (
     parse_datetime_cell,
     row_hash,
 )
-from hqsync.sync.upsert import read_stored_rows, stored_hashes, upsert_source
 from tests.ingest.catalogue import (
     A_HEAD,
     BV01,

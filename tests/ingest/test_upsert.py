@@ -7,15 +7,12 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from hqsync.models import bulk, source_rows
+from hqsync.models.bulk import insert_many, update_many
+from hqsync.models.source_rows import read_stored_rows
 from hqsync.models.tables import Assessment, Finding, FindingChange, Hospital, RejectedRow
-from hqsync.sync import upsert
-from hqsync.sync.upsert import (
-    UpsertCounts,
-    _insert_many,
-    _update_many,
-    read_stored_rows,
-    upsert_source,
-)
+from hqsync.sync.ingest.counts import UpsertCounts
+from hqsync.sync.ingest.store import upsert_source
 from tests.ingest.catalogue import BV01, BV02, DG01, DG02, F01, F02, F03, F04
 from tests.ingest.sheets import normalise, with_cell
 
@@ -312,15 +309,15 @@ def test_bulk_writes_store_exactly_what_sqlalchemy_would(engine, driver_level, m
     table = Finding.__table__
     rows = [dict(r) for r in WRITTEN]
     if not driver_level:
-        monkeypatch.setattr(upsert, "_POSITIONAL", {})
+        monkeypatch.setattr(bulk, "PLACEHOLDERS", {})
     with engine.begin() as conn:
-        _insert_many(conn, table, rows)
+        insert_many(conn, table, rows)
         conn.execute(table.insert(), [{**r, "source": "plain"} for r in WRITTEN])
     assert {k: {**v, "source": "plain"} for k, v in findings(engine, "bulk").items()} == findings(
         engine, "plain"
     )
     with engine.begin() as conn:
-        _update_many(
+        update_many(
             conn,
             table,
             "finding_id",
@@ -333,7 +330,7 @@ def test_bulk_writes_store_exactly_what_sqlalchemy_would(engine, driver_level, m
 
 
 def test_refreshing_statistics_after_a_big_load_stays_inside_the_transaction(engine, monkeypatch):
-    monkeypatch.setattr(upsert, "ANALYZE_AFTER", 1)
+    monkeypatch.setattr(source_rows, "ANALYZE_AFTER", 1)
     with pytest.raises(RuntimeError), engine.begin() as conn:
         upsert_source(conn, "cantho", normalise(), T0)
         raise RuntimeError("crash after the writes, before commit")
