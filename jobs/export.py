@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from hqsync.config.rulesets import RuleSet
 from hqsync.models import results
-from hqsync.sync.dashboard import is_missing, plain_cell
+from hqsync.sync.dashboard.loader import is_missing, plain_cell
 
 LEVELS = ("1", "2", "3", "4", "5")
 

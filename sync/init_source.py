@@ -190,7 +190,7 @@ def _init_workbook(path: Path, layouts: Sequence[TabLayout]) -> set[str]:
 
 def _init_google(settings: Settings, spreadsheet_id: str, layouts: Sequence[TabLayout]) -> set[str]:
     from hqsync.sync.google import WRITE_SCOPES, GoogleClient
-    from hqsync.sync.google_render import new_sheet_id, quote_tab
+    from hqsync.sync.google.render import new_sheet_id, quote_tab
 
     client = GoogleClient.from_settings(settings.google, WRITE_SCOPES)
     http = client.http
