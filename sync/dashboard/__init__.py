@@ -3,10 +3,11 @@
     document.py   Dashboard, Table, Column, LineChart, ValueColour: the backend-neutral document
     labels.py     LABELS: the dashboard's words in Vietnamese and English
     builder.py    build_dashboard: each tab's columns by key, colours placed by column key
+    colours.py    the level palette spread over 1..max_level, band and pass/fail colours
     loader.py     DashboardData, load_dashboard_data: what the dashboard shows, from the store
 
-The builder and the loader (pandas, the store) are imported on first use: the backends need
-only the document, and importing a backend should not load the store.
+The builder, the colours and the loader (pandas, the store) are imported on first use: the
+backends need only the document, and importing a backend should not load the store.
 """
 
 from __future__ import annotations
@@ -26,13 +27,8 @@ from hqsync.sync.dashboard.document import (
 from hqsync.sync.dashboard.labels import LABELS
 
 if TYPE_CHECKING:
-    from hqsync.sync.dashboard.builder import (
-        LEVEL_COLOURS,
-        build_dashboard,
-        latest_assessments,
-        level_colour,
-        level_colours,
-    )
+    from hqsync.sync.dashboard.builder import build_dashboard, latest_assessments
+    from hqsync.sync.dashboard.colours import LEVEL_COLOURS, level_colour, level_colours
     from hqsync.sync.dashboard.loader import (
         DashboardData,
         is_missing,
@@ -41,11 +37,11 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
-    "LEVEL_COLOURS": "builder",
+    "LEVEL_COLOURS": "colours",
     "build_dashboard": "builder",
     "latest_assessments": "builder",
-    "level_colour": "builder",
-    "level_colours": "builder",
+    "level_colour": "colours",
+    "level_colours": "colours",
     "DashboardData": "loader",
     "is_missing": "loader",
     "load_dashboard_data": "loader",
