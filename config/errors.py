@@ -49,12 +49,3 @@ class GoogleError(HqsyncError):
 
 class DashboardError(HqsyncError):
     """A dashboard could not be built or written; the message names the target."""
-
-
-# Transitional: the backends still raise these; they go when the backends become subpackages.
-class BackendError(HqsyncError):
-    """A spreadsheet backend (Google or xlsx) failed to read or write."""
-
-
-class GoogleAccessError(BackendError, GoogleError):
-    """Google refused or kept failing a request; the message names the spreadsheet and account."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from hqsync.config.errors import HqsyncError
 from hqsync.config.settings import TAB_KINDS, Settings, SourceSettings
+from hqsync.config.vocabulary import Backend
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,8 @@ def run_check(settings: Settings, **google_kw: Any) -> CheckReport:
 
     `google_kw` is passed to the Google clients (e.g. `sleep`, `retry` in tests).
     """
-    uses_google = settings.dashboard.backend == "google" or any(
-        s.backend == "google" for s in settings.sources
+    uses_google = settings.dashboard.backend == Backend.GOOGLE or any(
+        s.backend == Backend.GOOGLE for s in settings.sources
     )
     credentials = _check_credentials(settings) if uses_google else None
     google_ok = credentials is None or credentials.ok
@@ -145,12 +146,12 @@ def _check_source(
     from hqsync.sync.interfaces import SourceReader
 
     base = SourceFinding(source.name, source.backend, source.spreadsheet)
-    if source.backend == "google" and not google_ok:
+    if source.backend == Backend.GOOGLE and not google_ok:
         return _with(base, problem="not checked: the Google credentials failed (see above)")
     names = source.tabs.as_dict()
     reader: SourceReader | None = None
     try:
-        if source.backend == "xlsx":
+        if source.backend == Backend.XLSX:
             from hqsync.sync.xlsx import XlsxSourceReader
 
             reader = XlsxSourceReader(source.spreadsheet)
@@ -213,7 +214,7 @@ def _check_dashboard(
 ) -> DashboardFinding:
     dash = settings.dashboard
     base = DashboardFinding(dash.backend, dash.spreadsheet)
-    if dash.backend == "xlsx":
+    if dash.backend == Backend.XLSX:
         return _check_xlsx_dashboard(base, Path(dash.spreadsheet))
     if not google_ok:
         return DashboardFinding(

@@ -290,7 +290,7 @@ def write_demo_source(
     items_per_level: tuple[int, ...] = ITEMS_PER_LEVEL,
 ) -> None:
     """Write the seeded source workbook, byte-identical for the same arguments."""
-    from hqsync.sync.xlsx_source import write_source_workbook
+    from hqsync.sync.xlsx import write_source_workbook
 
     write_source_workbook(path, build_source_tabs(seed, hospital_count, items_per_level))
 

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from hqsync.config.vocabulary import levels_of
 from hqsync.models import results
 from hqsync.scoring.ruleset import RuleSet
-from hqsync.sync.dashboard import is_missing, plain_cell
+from hqsync.sync.dashboard.loader import is_missing, plain_cell
 
 
 def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[str, Any]]:

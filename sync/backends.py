@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from hqsync.config.settings import Settings, SourceSettings
+from hqsync.config.vocabulary import Backend
 from hqsync.sync.interfaces import DashboardWriter, SourceReader
 from hqsync.sync.xlsx import XlsxDashboardWriter, XlsxSourceReader
 
 
 def open_source_reader(settings: Settings, source: SourceSettings) -> SourceReader:
     """A reader for `source`: a local workbook, or a Google spreadsheet with read-only scopes."""
-    if source.backend == "xlsx":
+    if source.backend == Backend.XLSX:
         return XlsxSourceReader(source.spreadsheet)
     from hqsync.sync.google import open_google_reader
 
@@ -18,7 +19,7 @@ def open_source_reader(settings: Settings, source: SourceSettings) -> SourceRead
 
 def open_dashboard_writer(settings: Settings) -> DashboardWriter:
     """A writer for the configured dashboard (local workbook or Google spreadsheet)."""
-    if settings.dashboard.backend == "xlsx":
+    if settings.dashboard.backend == Backend.XLSX:
         return XlsxDashboardWriter(settings.dashboard.spreadsheet)
     from hqsync.sync.google import open_google_writer
 

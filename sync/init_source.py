@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hqsync.config.errors import SourceError
-from hqsync.config.rulesets import load_rule_sets
+from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import TAB_KINDS, Settings, SourceSettings
 from hqsync.sync.normalise import FIELDS
 
@@ -190,7 +190,7 @@ def _init_workbook(path: Path, layouts: Sequence[TabLayout]) -> set[str]:
 
 def _init_google(settings: Settings, spreadsheet_id: str, layouts: Sequence[TabLayout]) -> set[str]:
     from hqsync.sync.google import WRITE_SCOPES, GoogleClient
-    from hqsync.sync.google_render import new_sheet_id, quote_tab
+    from hqsync.sync.google.render import quote_tab
 
     client = GoogleClient.from_settings(settings.google, WRITE_SCOPES)
     http = client.http
@@ -216,69 +216,77 @@ def _init_google(settings: Settings, spreadsheet_id: str, layouts: Sequence[TabL
                 raise _refuse(f"spreadsheet {spreadsheet_id}", title, rows)
     taken = {int(p["sheetId"]) for p in sheets.values()}
     requests: list[dict[str, Any]] = []
-    created: set[str] = set()
     for layout in layouts:
-        width = len(layout.headers)
-        props = sheets.get(layout.title)
-        if props is None:
-            sheet_id = new_sheet_id(layout.kind, taken)
-            rows = VALIDATED_ROWS + 1
-            grid = {"rowCount": rows, "columnCount": width, "frozenRowCount": 1}
-            requests.append(
-                {"addSheet": {"properties": {"sheetId": sheet_id, "title": layout.title,
-                                             "gridProperties": grid}}}
-            )  # fmt: skip
-            created.add(layout.title)
-        else:
-            sheet_id = int(props["sheetId"])
-            rows = max(int(props["gridProperties"]["rowCount"]), 2)
-            columns = max(int(props["gridProperties"]["columnCount"]), width)
-            grid = {"rowCount": rows, "columnCount": columns, "frozenRowCount": 1}
-            requests.append(
-                {
-                    "updateSheetProperties": {
-                        "properties": {"sheetId": sheet_id, "gridProperties": grid},
-                        "fields": "gridProperties(rowCount,columnCount,frozenRowCount)",
-                    }
-                }
-            )
-        header = [
-            {
-                "userEnteredValue": {"stringValue": text},
-                "userEnteredFormat": {"textFormat": {"bold": True}},
-            }
-            for text in layout.headers
-        ]
-        requests.append(
-            {
-                "updateCells": {
-                    "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-                    "rows": [{"values": header}],
-                    "fields": "userEnteredValue,userEnteredFormat.textFormat",
-                }
-            }
-        )
-        for column, rule in layout.validations.items():
-            requests.append(
-                {
-                    "setDataValidation": {
-                        "range": {
-                            "sheetId": sheet_id,
-                            "startRowIndex": 1,
-                            "endRowIndex": rows,
-                            "startColumnIndex": column,
-                            "endColumnIndex": column + 1,
-                        },
-                        "rule": _google_rule(rule),
-                    }
-                }
-            )
+        requests += _google_tab_requests(layout, sheets.get(layout.title), taken)
     client.call(
         spreadsheet_id,
         "setting up",
         lambda: http.batch_update(spreadsheet_id, {"requests": requests}),
     )
-    return created
+    return {t.title for t in layouts if t.title not in sheets}
+
+
+def _google_tab_requests(
+    layout: TabLayout, props: Mapping[str, Any] | None, taken: set[int]
+) -> list[dict[str, Any]]:
+    """Add the tab (`props` None) or resize it, then write its header and its dropdowns."""
+    from hqsync.sync.google.render import new_sheet_id
+
+    width = len(layout.headers)
+    requests: list[dict[str, Any]] = []
+    if props is None:
+        sheet_id = new_sheet_id(layout.kind, taken)
+        rows = VALIDATED_ROWS + 1
+        grid = {"rowCount": rows, "columnCount": width, "frozenRowCount": 1}
+        requests.append(
+            {"addSheet": {"properties": {"sheetId": sheet_id, "title": layout.title,
+                                         "gridProperties": grid}}}
+        )  # fmt: skip
+    else:
+        sheet_id = int(props["sheetId"])
+        rows = max(int(props["gridProperties"]["rowCount"]), 2)
+        columns = max(int(props["gridProperties"]["columnCount"]), width)
+        grid = {"rowCount": rows, "columnCount": columns, "frozenRowCount": 1}
+        requests.append(
+            {
+                "updateSheetProperties": {
+                    "properties": {"sheetId": sheet_id, "gridProperties": grid},
+                    "fields": "gridProperties(rowCount,columnCount,frozenRowCount)",
+                }
+            }
+        )
+    header = [
+        {
+            "userEnteredValue": {"stringValue": text},
+            "userEnteredFormat": {"textFormat": {"bold": True}},
+        }
+        for text in layout.headers
+    ]
+    requests.append(
+        {
+            "updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                "rows": [{"values": header}],
+                "fields": "userEnteredValue,userEnteredFormat.textFormat",
+            }
+        }
+    )
+    for column, rule in layout.validations.items():
+        requests.append(
+            {
+                "setDataValidation": {
+                    "range": {
+                        "sheetId": sheet_id,
+                        "startRowIndex": 1,
+                        "endRowIndex": rows,
+                        "startColumnIndex": column,
+                        "endColumnIndex": column + 1,
+                    },
+                    "rule": _google_rule(rule),
+                }
+            }
+        )
+    return requests
 
 
 def _google_rule(rule: Validation) -> dict[str, Any]:

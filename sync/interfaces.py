@@ -1,15 +1,19 @@
 """Interfaces between the pipeline and the spreadsheet backends, and the values they exchange.
 
-Backends (Google via gspread, local .xlsx) implement `SourceReader` and `DashboardWriter`;
-everything else in hqsync talks to these protocols only.
+Backends (`sync.google`, `sync.xlsx`) implement `SourceReader` and `DashboardWriter`;
+everything else in hqsync talks to these protocols only. What a writer publishes, the
+`Dashboard` document, is defined in `sync.dashboard.document`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # the document's rows hold CellValues: imported at run time, this is a cycle
+    from hqsync.sync.dashboard.document import Dashboard
 
 CellValue = str | int | float | bool | date | datetime | None
 """A typed cell as a backend hands it over: Google's UNFORMATTED_VALUE/SERIAL_NUMBER values
@@ -56,87 +60,6 @@ class SourceReader(Protocol):
     def read(self, tabs: Sequence[str]) -> SourceSnapshot:
         """Read the named tabs with typed values (one metadata and one values request)."""
         ...
-
-
-ColumnKind = Literal["text", "integer", "number", "percent", "date", "datetime"]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One dashboard column: its header, how its values are typed and formatted, its width."""
-
-    header: str
-    kind: ColumnKind = "text"
-    width: int = 14
-    decimals: int = 2
-
-
-@dataclass(frozen=True)
-class LineChart:
-    """A line chart of a table's columns (x: one column, one series per other named column)."""
-
-    title: str
-    x_column: int
-    series_columns: tuple[int, ...]
-    anchor_column: int
-    """The column to the right of which the chart is placed."""
-
-
-@dataclass(frozen=True)
-class ValueColour:
-    """Colour the data cells of `columns` whose number is `low` (or within `low`..`high`).
-
-    Rendered as conditional formatting: one rule instead of a fill in every cell, so a large
-    matrix coloured by value stays small to send.
-    """
-
-    columns: tuple[int, ...]
-    colour: str
-    """'#RRGGBB'."""
-    low: float
-    high: float | None = None
-    """None: exactly `low`; otherwise the inclusive range `low`..`high`."""
-
-    def __post_init__(self) -> None:
-        if self.high is not None and self.high < self.low:
-            raise ValueError(f"value colour range {self.low}..{self.high} is empty")
-
-
-def column_runs(columns: Sequence[int]) -> list[tuple[int, int]]:
-    """Distinct column indexes as sorted half-open runs: [4, 5, 6, 9] → (4, 7), (9, 10)."""
-    runs: list[tuple[int, int]] = []
-    for column in sorted(set(columns)):
-        if runs and runs[-1][1] == column:
-            runs[-1] = (runs[-1][0], column + 1)
-        else:
-            runs.append((column, column + 1))
-    return runs
-
-
-@dataclass(frozen=True)
-class Table:
-    """One dashboard tab: a header row, typed rows, and per-cell fill colours ('#RRGGBB')."""
-
-    key: str
-    """Stable identifier of the tab ('summary', 'criteria', ...), independent of language."""
-    title: str
-    columns: tuple[Column, ...]
-    rows: tuple[tuple[CellValue, ...], ...]
-    fills: Mapping[tuple[int, int], str] = field(default_factory=dict)
-    """(row index in `rows`, column index) → fill colour."""
-    value_colours: tuple[ValueColour, ...] = ()
-    """Colours that depend only on a cell's own value (over `fills` where both apply)."""
-    freeze_rows: int = 1
-    freeze_columns: int = 0
-    filter: bool = True
-    chart: LineChart | None = None
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    """The whole dashboard, backend-neutral; writers render it in one atomic write."""
-
-    tables: tuple[Table, ...]
 
 
 @runtime_checkable

@@ -26,14 +26,20 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hqsync.sync.dashboard import LEVEL_COLOURS, level_colours  # noqa: E402
+from hqsync.sync.dashboard import (  # noqa: E402
+    LEVEL_COLOURS,
+    Column,
+    Dashboard,
+    LineChart,
+    Table,
+    level_colours,
+)
 from hqsync.sync.google import open_google_reader, open_google_writer  # noqa: E402
-from hqsync.sync.google_render import (  # noqa: E402
+from hqsync.sync.google.render import (  # noqa: E402
     DEFAULT_MAX_BODY_BYTES,
     GOOGLE_MAX_BODY_BYTES,
     plan_publish,
 )
-from hqsync.sync.interfaces import Column, Dashboard, LineChart, Table  # noqa: E402
 from tests.fake_google import (  # noqa: E402
     FakeGoogle,
     google_settings,

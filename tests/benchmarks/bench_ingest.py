@@ -266,8 +266,7 @@ def main(argv: list[str] | None = None) -> None:
 
             def reader(cells: Cells = cells) -> Callable[[], SourceSnapshot]:
                 if args.xlsx:
-                    from hqsync.sync.xlsx import XlsxSourceReader
-                    from hqsync.sync.xlsx_source import write_source_workbook
+                    from hqsync.sync.xlsx import XlsxSourceReader, write_source_workbook
 
                     path = Path(tmp) / "source.xlsx"
                     write_source_workbook(path, cells)

@@ -16,7 +16,7 @@ import pytest
 from hqsync.jobs.demo import build_source_tabs, demo_config, write_demo_source
 from hqsync.models.lease import read_lease
 from hqsync.models.runs import recent_runs
-from hqsync.sync.xlsx_source import write_source_workbook
+from hqsync.sync.xlsx import write_source_workbook
 from tests.daemon.test_processes import wait_for
 
 pytestmark = pytest.mark.slow

@@ -31,8 +31,7 @@ from hqsync.models.tables import (
     Run,
     SourceMemo,
 )
-from hqsync.sync.xlsx import XlsxSourceReader
-from hqsync.sync.xlsx_source import write_source_workbook
+from hqsync.sync.xlsx import XlsxSourceReader, write_source_workbook
 
 SMALL = {"hospital_count": 3, "items_per_level": (1, 2, 1, 1, 1)}
 DESIGN_FIELDS = {

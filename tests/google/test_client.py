@@ -12,8 +12,9 @@ from google.oauth2 import service_account
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hqsync.config.errors import ConfigError, GoogleAccessError
+from hqsync.config.errors import ConfigError, GoogleError
 from hqsync.config.settings import GoogleSettings
+from hqsync.sync.dashboard import Column, Dashboard, Table
 from hqsync.sync.google import (
     READ_SCOPES,
     WRITE_SCOPES,
@@ -24,7 +25,6 @@ from hqsync.sync.google import (
     open_google_writer,
     shared_limiter,
 )
-from hqsync.sync.interfaces import Column, Dashboard, Table
 from tests.fake_google import FakeGoogle, google_settings, service_account_key, serving
 from tests.google.conftest import READER, Sleeps
 
@@ -59,7 +59,7 @@ def test_backoff_is_capped_and_a_run_that_keeps_failing_ends_with_a_clear_error(
     reader = open_google_reader(settings, sid, sleep=sleeps, rand=lambda: 1.0, retry=policy)
     fake.fail_next(503, 100)
 
-    with pytest.raises(GoogleAccessError) as error:
+    with pytest.raises(GoogleError) as error:
         reader.change_marker()
 
     assert fake.count("drive.files.get") == 8
@@ -83,7 +83,7 @@ def test_dropped_connections_that_persist_fail_cleanly(
     sid = _source(fake)
     reader = open_google_reader(settings, sid, sleep=sleeps, retry=RetryPolicy(attempts=3))
     fake.fail_next("drop", 10)
-    with pytest.raises(GoogleAccessError, match=r"could not reach Google .* ConnectionError"):
+    with pytest.raises(GoogleError, match=r"could not reach Google .* ConnectionError"):
         reader.change_marker()
     assert len(sleeps) == 2
 
@@ -95,7 +95,7 @@ def test_a_sheet_not_shared_fails_at_once_naming_the_sheet_and_the_account(
     sid = fake.create_spreadsheet("private", TABS, shared_with={"someone@example.org": "writer"})
     reader = open_google_reader(settings, sid, sleep=sleeps)
 
-    with pytest.raises(GoogleAccessError) as error:
+    with pytest.raises(GoogleError) as error:
         reader.change_marker() if call == "change_marker" else reader.read(["Hospitals"])
 
     message = str(error.value)
@@ -109,7 +109,7 @@ def test_a_permanent_403_is_not_retried(
     sid = _source(fake)
     reader = open_google_reader(settings, sid, sleep=sleeps)
     fake.fail_next(403, 100)
-    with pytest.raises(GoogleAccessError, match=rf"{sid}.*{READER}"):
+    with pytest.raises(GoogleError, match=rf"{sid}.*{READER}"):
         reader.read(["Hospitals"])
     assert sleeps == [] and fake.count() == 1
 
@@ -165,7 +165,7 @@ def test_sources_get_read_only_scopes_and_only_the_dashboard_may_write(
 def test_a_reader_cannot_write_even_if_asked(fake: FakeGoogle, settings: GoogleSettings) -> None:
     sid = fake.create_spreadsheet("src", TABS)
     reader = open_google_reader(settings, sid)
-    with pytest.raises(GoogleAccessError, match="scope"):
+    with pytest.raises(GoogleError, match="scope"):
         reader.client.call(
             sid, "writing", lambda: reader.client.http.batch_update(sid, {"requests": []})
         )
@@ -180,7 +180,7 @@ def test_unknown_key_is_reported_as_rejected_credentials(
     fake.accounts.clear()  # the key was deleted in the Cloud console
     sid = _source(fake)
     reader = open_google_reader(google_settings(fake, key), sid, sleep=sleeps)
-    with pytest.raises(GoogleAccessError, match="rejected the credentials of revoked@"):
+    with pytest.raises(GoogleError, match="rejected the credentials of revoked@"):
         reader.change_marker()
 
 
@@ -349,7 +349,7 @@ def test_a_disabled_api_says_to_enable_it_not_to_share(
     sid = _source(fake)
     fake.disabled_apis.add(api)
     reader = open_google_reader(settings, sid, sleep=sleeps)
-    with pytest.raises(GoogleAccessError) as error:
+    with pytest.raises(GoogleError) as error:
         reader.change_marker()
         reader.read(["Hospitals"])
     message = str(error.value)

@@ -10,11 +10,18 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from hqsync.config.errors import GoogleAccessError
+from hqsync.config.errors import GoogleError
 from hqsync.config.settings import GoogleSettings
-from hqsync.sync.dashboard import LEVEL_COLOURS, level_colours
+from hqsync.sync.dashboard import (
+    LEVEL_COLOURS,
+    Column,
+    Dashboard,
+    LineChart,
+    Table,
+    level_colours,
+)
 from hqsync.sync.google import open_google_writer
-from hqsync.sync.google_render import (
+from hqsync.sync.google.render import (
     GOOGLE_MAX_BODY_BYTES,
     STAGING_PREFIX,
     compact_json,
@@ -23,7 +30,6 @@ from hqsync.sync.google_render import (
     render_dashboard,
     rgb,
 )
-from hqsync.sync.interfaces import Column, Dashboard, LineChart, Table
 from tests.fake_google import FakeGoogle
 from tests.google.conftest import READER
 from tests.google.test_writer import state
@@ -176,7 +182,7 @@ def test_a_failure_mid_staging_leaves_the_visible_dashboard_untouched(
     status, times = fault
     fail_on(fake, index, status, times)
 
-    with pytest.raises(GoogleAccessError, match=sid):
+    with pytest.raises(GoogleError, match=sid):
         writer.publish(big())
 
     assert seen_state(fake, sid) == before
@@ -225,7 +231,7 @@ def test_leftover_staging_tabs_are_removed_by_the_next_publish(
     open_google_writer(settings, sid).publish(big(hospitals=30, shift=2))
     open_google_writer(settings, clean).publish(big(hospitals=30, shift=2))
     fail_on(fake, 3, 400, 1)
-    with pytest.raises(GoogleAccessError):
+    with pytest.raises(GoogleError):
         open_google_writer(settings, sid, max_body_bytes=TINY).publish(big())
     assert len(staging_tabs(fake, sid)) == 3
     fake.write_observers.clear()
@@ -265,7 +271,7 @@ def test_the_fake_refuses_a_body_over_googles_limit_like_google(
     body = compact_json({"requests": render_dashboard(Dashboard((wide,)), [])})
     assert len(body) > GOOGLE_MAX_BODY_BYTES
 
-    with pytest.raises(GoogleAccessError, match="Request payload size exceeds the limit"):
+    with pytest.raises(GoogleError, match="Request payload size exceeds the limit"):
         open_google_writer(settings, sid, max_body_bytes=len(body)).publish(Dashboard((wide,)))
     assert fake.tabs(sid) == ["Ghi chú của lãnh đạo"]
 

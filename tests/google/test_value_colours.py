@@ -7,9 +7,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from hqsync.sync.dashboard import LEVEL_COLOURS, level_colours
-from hqsync.sync.google_render import render_dashboard, rgb
-from hqsync.sync.interfaces import Column, Dashboard, Table, ValueColour, column_runs
+from hqsync.sync.dashboard import (
+    LEVEL_COLOURS,
+    Column,
+    Dashboard,
+    Table,
+    ValueColour,
+    column_runs,
+    level_colours,
+)
+from hqsync.sync.google.render import render_dashboard, rgb
 from hqsync.sync.xlsx import XlsxDashboardWriter
 
 COLOURS = (*level_colours((1, 2, 4)), ValueColour((3,), "#123456", 2, 3.5))

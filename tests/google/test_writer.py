@@ -12,9 +12,10 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from hqsync.config.settings import GoogleSettings
+from hqsync.sync.dashboard import Column, Dashboard, LineChart, Table
 from hqsync.sync.google import open_google_writer
-from hqsync.sync.google_render import render_dashboard, rgb, serial_number
-from hqsync.sync.interfaces import Column, Dashboard, DashboardWriter, LineChart, Table
+from hqsync.sync.google.render import render_dashboard, rgb, serial_number
+from hqsync.sync.interfaces import DashboardWriter
 from tests.fake_google import FakeGoogle, google_settings, mocked, service_account_key
 from tests.google.conftest import READER
 
@@ -188,13 +189,13 @@ def test_a_republish_matches_a_fresh_publish(fake: FakeGoogle, settings: GoogleS
 def test_a_failed_publish_changes_nothing(
     fake: FakeGoogle, settings: GoogleSettings, target: str
 ) -> None:
-    from hqsync.config.errors import GoogleAccessError
+    from hqsync.config.errors import GoogleError
 
     writer = open_google_writer(settings, target)
     writer.publish(dashboard())
     before = state(fake, target)
     fake.fail_next(400, path_contains=":batchUpdate")
-    with pytest.raises(GoogleAccessError, match=target):
+    with pytest.raises(GoogleError, match=target):
         writer.publish(dashboard(rows=1))
     assert state(fake, target) == before
 
@@ -221,10 +222,10 @@ def test_the_fake_applies_a_batch_atomically(fake: FakeGoogle, target: str) -> N
 def test_a_dashboard_not_shared_for_editing_fails_naming_sheet_and_account(
     fake: FakeGoogle, settings: GoogleSettings
 ) -> None:
-    from hqsync.config.errors import GoogleAccessError
+    from hqsync.config.errors import GoogleError
 
     sid = fake.create_spreadsheet("view only", shared_with={READER: "reader"})
-    with pytest.raises(GoogleAccessError) as error:
+    with pytest.raises(GoogleError) as error:
         open_google_writer(settings, sid).publish(dashboard())
     assert sid in str(error.value) and READER in str(error.value) and "Editor" in str(error.value)
 
@@ -295,10 +296,10 @@ def test_a_write_whose_answer_is_lost_is_published_again_from_a_fresh_layout(
 def test_a_write_lost_twice_fails_saying_it_may_have_been_applied(
     fake: FakeGoogle, settings: GoogleSettings, target: str
 ) -> None:
-    from hqsync.config.errors import GoogleAccessError
+    from hqsync.config.errors import GoogleError
 
     fake.fail_next("drop_after", 2, path_contains=":batchUpdate")
-    with pytest.raises(GoogleAccessError, match="may or may not have applied it"):
+    with pytest.raises(GoogleError, match="may or may not have applied it"):
         open_google_writer(settings, target).publish(dashboard())
     assert fake.count("spreadsheets.batchUpdate") == 2
 

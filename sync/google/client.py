@@ -1,10 +1,11 @@
-"""The Google backend: one resilient HTTP layer, the source reader and the dashboard writer.
+"""The Google HTTP layer: credentials, one resilient session, and the client that wraps errors.
 
 Every request goes through `GoogleClient.session` (a google-auth `AuthorizedSession`), which
 rewrites the public endpoints to the configured ones, keeps the whole process under the
 credential's request rate, puts a timeout on every request and retries what is worth
 retrying. gspread's `HTTPClient` sits on top of that session for the Sheets calls; its
-`BackOffHTTPClient` (which retries forever) is never used.
+`BackOffHTTPClient` (which retries forever) is never used. Every failure reaches the caller as
+a `GoogleError` whose message names the spreadsheet, the account and what to do.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import google.auth
 import requests
@@ -27,18 +28,10 @@ from google.auth.exceptions import DefaultCredentialsError, RefreshError, Transp
 from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 from gspread.exceptions import APIError
-from gspread.http_client import HTTPClient, ParamsType
-from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
+from gspread.http_client import HTTPClient
 
-from hqsync.config.errors import ConfigError, GoogleAccessError
+from hqsync.config.errors import ConfigError, GoogleError
 from hqsync.config.settings import DRIVE_ENDPOINT, SHEETS_ENDPOINT, GoogleSettings
-from hqsync.sync.google_render import (
-    DEFAULT_MAX_BODY_BYTES,
-    plan_publish,
-    quote_tab,
-)
-from hqsync.sync.interfaces import CellValue, Dashboard, RawTab, SourceSnapshot
-from hqsync.sync.normalise import paused_gc
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +51,7 @@ _RETRY_EXCEPTIONS = (
     TransportError,
 )
 ADC = "adc"
+T = TypeVar("T")
 
 
 class WriteOutcomeUnknown(Exception):
@@ -326,11 +320,11 @@ class GoogleClient:
         self,
         spreadsheet_id: str,
         what: str,
-        fn: Callable[[], Any],
+        fn: Callable[[], T],
         *,
         pass_unknown_outcome: bool = False,
-    ) -> Any:
-        """Run one API call for `spreadsheet_id`, turning every failure into GoogleAccessError.
+    ) -> T:
+        """Run one API call for `spreadsheet_id`, turning every failure into GoogleError.
 
         With `pass_unknown_outcome`, a write whose answer was lost raises WriteOutcomeUnknown
         for the caller to handle.
@@ -340,7 +334,7 @@ class GoogleClient:
         except WriteOutcomeUnknown as exc:
             if pass_unknown_outcome:
                 raise
-            raise GoogleAccessError(
+            raise GoogleError(
                 f"{what} spreadsheet {spreadsheet_id} as {self.account}: the connection failed "
                 f"({exc}) after the request was sent, so Google may or may not have applied it; "
                 "look at the spreadsheet and run the command again"
@@ -349,24 +343,24 @@ class GoogleClient:
             raise self._api_error(spreadsheet_id, what, exc) from None
         except RefreshError as exc:
             if getattr(exc, "retryable", False):
-                raise GoogleAccessError(
+                raise GoogleError(
                     f"Google's token endpoint kept failing while {what} spreadsheet "
                     f"{spreadsheet_id} as {self.account} ({_first_line(exc)}); try again later"
                 ) from None
-            raise GoogleAccessError(
+            raise GoogleError(
                 f"Google rejected the credentials of {self.account} while {what} spreadsheet "
                 f"{spreadsheet_id} ({_first_line(exc)}); check that the key in "
                 "google.credentials is current and the service account is enabled"
             ) from None
         except _RETRY_EXCEPTIONS as exc:
-            raise GoogleAccessError(
+            raise GoogleError(
                 f"could not reach Google while {what} spreadsheet {spreadsheet_id} as "
                 f"{self.account}: {type(exc).__name__} after {self.retry.attempts} attempts "
                 f"(timeout {self.settings.timeout_s:g}s); check the network or the endpoints "
                 "in [google]"
             ) from None
 
-    def _api_error(self, spreadsheet_id: str, what: str, exc: APIError) -> GoogleAccessError:
+    def _api_error(self, spreadsheet_id: str, what: str, exc: APIError) -> GoogleError:
         status = exc.response.status_code
         message = _google_message(exc.response)
         who = self.account
@@ -393,13 +387,10 @@ class GoogleClient:
             advice = f"Google kept failing after {self.retry.attempts} attempts; try again later"
         else:
             advice = "Google refused the request"
-        return GoogleAccessError(
+        return GoogleError(
             f"{what} spreadsheet {spreadsheet_id} as {who} failed: HTTP {status} {message}; "
             f"{advice}"
         )
-
-
-JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 
 
 def _google_message(response: requests.Response) -> str:
@@ -413,202 +404,3 @@ def _google_message(response: requests.Response) -> str:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
-
-
-def decode_values(content: bytes) -> Any:
-    """A `values.batchGet` response body, decoded, with empty cells as None where it can.
-
-    Sheets sends an empty cell as "". Turning `,""` and `[""` into `null` before decoding
-    (in C, where they can only be empty array items: a quote inside text is escaped) spares
-    creating and then replacing hundreds of thousands of empty strings; `tab_rows` replaces
-    whatever is left (a pretty-printed body)."""
-    try:
-        return json.loads(content.replace(b',""', b",null").replace(b'[""', b"[null"))
-    except ValueError:  # an empty object key, which Sheets never sends: decode as it is
-        return json.loads(content)
-
-
-def _row(values: list[Any]) -> list[CellValue]:
-    while "" in values:  # a few empty cells per row: replaced in place, in C
-        values[values.index("")] = None
-    return values
-
-
-def tab_rows(values: list[list[Any]]) -> tuple[list[CellValue], ...]:
-    """The rows of a `values` array as Sheets returns it, as a RawTab holds them: empty cells
-    (Google sends "") become None. Sheets sends only text, numbers and booleans as values.
-
-    Takes over `values`: its row lists are edited in place and become the rows (copying
-    500k rows into tuples would cost more than decoding them)."""
-    return tuple(map(_row, values))
-
-
-class GoogleSourceReader:
-    """Reads one source spreadsheet: a Drive change marker, then typed values of its tabs."""
-
-    def __init__(self, client: GoogleClient, spreadsheet_id: str) -> None:
-        self.client = client
-        self.spreadsheet_id = spreadsheet_id
-        self._marker: str | None = None
-
-    @property
-    def requests_made(self) -> int:
-        """How many API requests this reader has sent (retries included)."""
-        return self.client.requests_made
-
-    def change_marker(self) -> str | None:
-        """Drive's modifiedTime of the spreadsheet (one small request)."""
-
-        def fetch() -> Any:
-            url = f"{DRIVE_FILES_URL}/{self.spreadsheet_id}"
-            params: ParamsType = {"fields": "modifiedTime", "supportsAllDrives": "true"}
-            return self.client.http.request("get", url, params=params).json()
-
-        body = self.client.call(self.spreadsheet_id, "checking", fetch)
-        self._marker = str(body["modifiedTime"]) if body.get("modifiedTime") else None
-        return self._marker
-
-    def read(self, tabs: Sequence[str]) -> SourceSnapshot:
-        """Tab names and sizes (one request), then every wanted tab's values (one request).
-
-        The snapshot's marker is the one from the last `change_marker()` call: taken before
-        the values, so a change made while reading is picked up by the next sync.
-        """
-        sid = self.spreadsheet_id
-        meta = self.client.call(
-            sid,
-            "reading",
-            lambda: self.client.http.fetch_sheet_metadata(
-                sid, params={"fields": "sheets.properties(title,gridProperties)"}
-            ),
-        )
-        available = tuple(s["properties"]["title"] for s in meta.get("sheets", []))
-        wanted = [t for t in dict.fromkeys(tabs) if t in available]
-        result: dict[str, RawTab] = {}
-        if wanted:
-            params: ParamsType = {
-                "valueRenderOption": "UNFORMATTED_VALUE",
-                "dateTimeRenderOption": "SERIAL_NUMBER",
-                "majorDimension": "ROWS",
-                "prettyPrint": "false",  # a compact body: smaller and faster to decode
-                "ranges": [quote_tab(t) for t in wanted],
-            }
-            url = SPREADSHEET_VALUES_BATCH_URL % sid
-            # Hundreds of thousands of small, acyclic objects: collecting cycles while they are
-            # built would take several times longer than decoding them.
-            with paused_gc():
-                body = self.client.call(
-                    sid,
-                    "reading",
-                    lambda: decode_values(
-                        self.client.http.request("get", url, params=dict(params)).content
-                    ),
-                )
-                for name, value_range in zip(wanted, body.get("valueRanges", []), strict=True):
-                    rows = tab_rows(value_range.get("values", []))
-                    result[name] = RawTab(name=name, rows=rows)
-        return SourceSnapshot(tabs=result, marker=self._marker, available_tabs=available)
-
-
-class GoogleDashboardWriter:
-    """Publishes the dashboard to a Google spreadsheet atomically: leaders never see half of it.
-
-    A dashboard whose write fits in `max_body_bytes` is one batchUpdate. A larger one (a
-    country's criteria matrix) is written into hidden staging tabs in several batchUpdates
-    within the limit, then shown by one final batchUpdate (see `plan_publish`).
-    """
-
-    def __init__(
-        self,
-        client: GoogleClient,
-        spreadsheet_id: str,
-        *,
-        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    ) -> None:
-        if max_body_bytes < 1:
-            raise ValueError("max_body_bytes must be positive")
-        self.client = client
-        self.spreadsheet_id = spreadsheet_id
-        self.max_body_bytes = max_body_bytes
-
-    @property
-    def requests_made(self) -> int:
-        """How many API requests this writer has sent (retries included)."""
-        return self.client.requests_made
-
-    def publish(self, dashboard: Dashboard) -> None:
-        """Read the tab layout (one request), then replace hqsync's tabs atomically.
-
-        Small dashboards take one batchUpdate; large ones are staged in hidden tabs first
-        (leftover staging tabs of an interrupted publish are deleted on the way). If the
-        answer to a write is lost, the write may have been applied: sending the same batch
-        again could fail (its tabs or charts already changed), so the layout is read again
-        and the dashboard published once more.
-        """
-        try:
-            self._publish(dashboard, pass_unknown_outcome=True)
-        except WriteOutcomeUnknown as exc:
-            log.warning(
-                "the answer to a dashboard write was lost (%s); reading the layout again and "
-                "publishing once more",
-                exc,
-            )
-            self._publish(dashboard, pass_unknown_outcome=False)
-
-    def _publish(self, dashboard: Dashboard, *, pass_unknown_outcome: bool) -> None:
-        sid = self.spreadsheet_id
-        meta = self.client.call(
-            sid,
-            "publishing to",
-            lambda: self.client.http.fetch_sheet_metadata(
-                sid,
-                params={
-                    "fields": "sheets(properties(sheetId,title),charts(chartId),"
-                    "basicFilter(range),conditionalFormats(ranges(sheetId)))"
-                },
-            ),
-        )
-        bodies = plan_publish(dashboard, meta.get("sheets", []), self.max_body_bytes)
-        if not bodies:  # Google refuses an empty batch
-            log.info("dashboard has no tabs; nothing to publish to spreadsheet %s", sid)
-            return
-        if len(bodies) > 1:
-            log.info(
-                "dashboard write is %d bytes in all; staging it in %d requests",
-                sum(len(b) for b in bodies),
-                len(bodies),
-            )
-        for body in bodies:
-            self.client.call(
-                sid,
-                "publishing to",
-                lambda body=body: self.client.http.request(  # type: ignore[misc]
-                    "post",
-                    f"{SHEETS_URL}/{sid}:batchUpdate",
-                    data=body,
-                    headers=dict(JSON_HEADERS),
-                ),
-                pass_unknown_outcome=pass_unknown_outcome,
-            )
-        log.info("published %d tabs to spreadsheet %s", len(dashboard.tables), sid)
-
-
-def open_google_reader(
-    settings: GoogleSettings, spreadsheet_id: str, **kw: Any
-) -> GoogleSourceReader:
-    """A reader of one source spreadsheet with read-only scopes."""
-    return GoogleSourceReader(
-        GoogleClient.from_settings(settings, READ_SCOPES, **kw), spreadsheet_id
-    )
-
-
-def open_google_writer(
-    settings: GoogleSettings,
-    spreadsheet_id: str,
-    *,
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    **kw: Any,
-) -> GoogleDashboardWriter:
-    """A writer of the dashboard spreadsheet (scope `spreadsheets`)."""
-    client = GoogleClient.from_settings(settings, WRITE_SCOPES, **kw)
-    return GoogleDashboardWriter(client, spreadsheet_id, max_body_bytes=max_body_bytes)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from hqsync.config.errors import BackendError
-from hqsync.sync.interfaces import Column, Dashboard, LineChart, Table
+from hqsync.config.errors import DashboardError, SourceError
+from hqsync.sync.dashboard import Column, Dashboard, LineChart, Table
 from hqsync.sync.xlsx import XlsxDashboardWriter, XlsxSourceReader
 
 
@@ -61,10 +61,10 @@ def test_reader_finds_every_formula_error_even_beyond_the_data(tmp_path: Path):
 
 
 def test_reader_errors_name_the_file(tmp_path: Path):
-    with pytest.raises(BackendError, match="not found"):
+    with pytest.raises(SourceError, match="not found"):
         XlsxSourceReader(tmp_path / "none.xlsx").read(["T"])
     (tmp_path / "bad.xlsx").write_text("not a workbook")
-    with pytest.raises(BackendError, match=r"bad\.xlsx"):
+    with pytest.raises(SourceError, match=r"bad\.xlsx"):
         XlsxSourceReader(tmp_path / "bad.xlsx").read(["T"])
 
 
@@ -127,8 +127,8 @@ def test_failed_write_leaves_the_previous_dashboard(tmp_path: Path, monkeypatch)
     def explode(source, target):
         raise OSError("disk full")
 
-    monkeypatch.setattr("hqsync.sync.xlsx.os.replace", explode)
-    with pytest.raises(BackendError, match="disk full"):
+    monkeypatch.setattr("hqsync.sync.xlsx.source_writer.os.replace", explode)
+    with pytest.raises(DashboardError, match="disk full"):
         XlsxDashboardWriter(path).publish(_dashboard("second"))
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dash.xlsx"]

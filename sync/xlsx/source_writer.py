@@ -19,11 +19,11 @@ from xml.sax.saxutils import escape, quoteattr
 
 from openpyxl.utils import get_column_letter
 
-from hqsync.config.errors import BackendError
+from hqsync.config.errors import HqsyncError, SourceError
+from hqsync.config.vocabulary import SERIAL_EPOCH
 from hqsync.sync.interfaces import CellValue
 
 ZIP_TIMESTAMP = (2026, 1, 1, 0, 0, 0)
-EPOCH = datetime(1899, 12, 30)
 STYLE_DATE, STYLE_DATETIME, STYLE_HEADER = 1, 2, 3
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -56,7 +56,7 @@ def write_source_workbook(
     names = list(tabs)
     for name in names:
         if not name or len(name) > 31 or any(c in name for c in "[]:*?/\\"):
-            raise BackendError(f"{name!r} cannot be a tab name (1–31 characters, no []:*?/\\)")
+            raise SourceError(f"{name!r} cannot be a tab name (1–31 characters, no []:*?/\\)")
 
     def write(temp_name: str) -> None:
         with zipfile.ZipFile(temp_name, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -68,12 +68,15 @@ def write_source_workbook(
             for index, name in enumerate(names, start=1):
                 _put(archive, f"xl/worksheets/sheet{index}.xml", "".join(_sheet(tabs[name])))
 
-    replace_atomically(target, write)
+    replace_atomically(target, write, error=SourceError)
 
 
-def replace_atomically(path: Path, write: Callable[[str], None]) -> None:
+def replace_atomically(
+    path: Path, write: Callable[[str], None], *, error: type[HqsyncError]
+) -> None:
     """Write a file through `write(temporary name)` beside `path`, then rename it into place:
-    readers see the old file or the new one, never half of one."""
+    readers see the old file or the new one, never half of one. A failed write raises `error`
+    (SourceError for a source workbook, DashboardError for the dashboard)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
@@ -81,7 +84,7 @@ def replace_atomically(path: Path, write: Callable[[str], None]) -> None:
         write(temp_name)
         os.replace(temp_name, path)
     except OSError as exc:
-        raise BackendError(f"cannot write {path}: {exc}") from exc
+        raise error(f"cannot write {path}: {exc}") from exc
     finally:
         if os.path.exists(temp_name):
             os.unlink(temp_name)
@@ -174,10 +177,10 @@ def _cell(ref: str, value: CellValue, header: bool) -> str:
             return _text(ref, str(value), style)
         return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
     if isinstance(value, datetime):
-        serial = (value.replace(tzinfo=None) - EPOCH).total_seconds() / 86400
+        serial = (value.replace(tzinfo=None) - SERIAL_EPOCH).total_seconds() / 86400
         return f'<c r="{ref}" s="{STYLE_DATETIME}"><v>{serial!r}</v></c>'
     if isinstance(value, date):
-        serial_days = (value - EPOCH.date()).days
+        serial_days = (value - SERIAL_EPOCH.date()).days
         return f'<c r="{ref}" s="{STYLE_DATE}"><v>{serial_days}</v></c>'
     return _text(ref, str(value), style)
 

@@ -1,4 +1,8 @@
-"""Rendering the backend-neutral dashboard as Sheets API `batchUpdate` requests (pure, no I/O)."""
+"""Rendering the backend-neutral dashboard as Sheets API `batchUpdate` requests (pure, no I/O).
+
+`render_dashboard` gives the requests of one publish; `plan_publish` packs them into request
+bodies, staging a dashboard too large for one body in hidden tabs first.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from hqsync.sync.interfaces import (
-    CellValue,
+from hqsync.config.vocabulary import SERIAL_EPOCH
+from hqsync.sync.dashboard.document import (
     Column,
     Dashboard,
     LineChart,
@@ -20,9 +24,8 @@ from hqsync.sync.interfaces import (
     ValueColour,
     column_runs,
 )
+from hqsync.sync.interfaces import CellValue
 
-SERIAL_EPOCH = datetime(1899, 12, 30)
-"""Day 0 of Google Sheets (and Excel) date serial numbers."""
 HEADER_FILL = "#1F4E78"
 HEADER_TEXT = "#FFFFFF"
 PIXELS_PER_CHAR = 7
@@ -263,41 +266,6 @@ def render_table(
     sent but copied from that (staging) tab, which already holds `table_rows(table)`.
     """
     rows, columns = grid_size(table)
-    grid = {
-        "rowCount": rows,
-        "columnCount": columns,
-        "frozenRowCount": table.freeze_rows,
-        "frozenColumnCount": table.freeze_columns,
-    }
-    out: list[dict[str, Any]] = []
-    if existing is None:
-        props = {
-            "sheetId": sheet_id,
-            "title": table.title,
-            "index": position,
-            "gridProperties": grid,
-        }
-        out.append({"addSheet": {"properties": props}})
-    else:
-        out += [
-            {"deleteEmbeddedObject": {"objectId": chart["chartId"]}}
-            for chart in existing.get("charts", [])
-        ]
-        if existing.get("basicFilter") and not table.filter:
-            out.append({"clearBasicFilter": {"sheetId": sheet_id}})
-        rules = len(existing.get("conditionalFormats", []))
-        out += [
-            {"deleteConditionalFormatRule": {"sheetId": sheet_id, "index": i}}
-            for i in reversed(range(rules))
-        ]
-        out.append(
-            {
-                "updateSheetProperties": {
-                    "properties": {"sheetId": sheet_id, "gridProperties": grid},
-                    "fields": _GRID_FIELDS,
-                }
-            }
-        )
     whole = {
         "sheetId": sheet_id,
         "startRowIndex": 0,
@@ -305,24 +273,91 @@ def render_table(
         "startColumnIndex": 0,
         "endColumnIndex": columns,
     }
+    out = _tab_requests(table, sheet_id, existing, position)
+    out += _cell_requests(table, whole, cells_from)
+    out += _column_requests(table, whole)
+    if table.filter and table.columns:
+        filter_range = dict(
+            whole, endRowIndex=len(table.rows) + 1, endColumnIndex=len(table.columns)
+        )
+        out.append({"setBasicFilter": {"filter": {"range": filter_range}}})
+    if table.rows:
+        out += [
+            value_colour_rule(sheet_id, table, colour, i)
+            for i, colour in enumerate(table.value_colours)
+        ]
+    if table.chart is not None:
+        out.append(_chart(sheet_id, table, table.chart, len(table.rows) + 1))
+    return out
+
+
+def _tab_requests(
+    table: Table, sheet_id: int, existing: Mapping[str, Any] | None, position: int
+) -> list[dict[str, Any]]:
+    """Add the tab, or clear an existing one of charts, filter and rules, sized to `table`."""
+    rows, columns = grid_size(table)
+    grid = {
+        "rowCount": rows,
+        "columnCount": columns,
+        "frozenRowCount": table.freeze_rows,
+        "frozenColumnCount": table.freeze_columns,
+    }
+    if existing is None:
+        props = {
+            "sheetId": sheet_id,
+            "title": table.title,
+            "index": position,
+            "gridProperties": grid,
+        }
+        return [{"addSheet": {"properties": props}}]
+    out: list[dict[str, Any]] = [
+        {"deleteEmbeddedObject": {"objectId": chart["chartId"]}}
+        for chart in existing.get("charts", [])
+    ]
+    if existing.get("basicFilter") and not table.filter:
+        out.append({"clearBasicFilter": {"sheetId": sheet_id}})
+    rules = len(existing.get("conditionalFormats", []))
+    out += [
+        {"deleteConditionalFormatRule": {"sheetId": sheet_id, "index": i}}
+        for i in reversed(range(rules))
+    ]
+    out.append(
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": sheet_id, "gridProperties": grid},
+                "fields": _GRID_FIELDS,
+            }
+        }
+    )
+    return out
+
+
+def _cell_requests(
+    table: Table, whole: Mapping[str, int], cells_from: int | None
+) -> list[dict[str, Any]]:
+    """Write the table's cells over the whole grid, or copy them from staging tab `cells_from`."""
     if cells_from is None:
         # Writing the whole grid clears what a previous publish left in cells it leaves empty.
-        out.append(
+        return [
             {"updateCells": {"range": whole, "rows": table_rows(table), "fields": _CELL_FIELDS}}
-        )
-    else:
-        # Clear first (no rows given), so nothing stale survives whatever the paste copies.
-        out.append({"updateCells": {"range": whole, "fields": _CELL_FIELDS}})
-        out.append(
-            {
-                "copyPaste": {
-                    "source": dict(whole, sheetId=cells_from),
-                    "destination": whole,
-                    "pasteType": "PASTE_NORMAL",
-                    "pasteOrientation": "NORMAL",
-                }
+        ]
+    # Clear first (no rows given), so nothing stale survives whatever the paste copies.
+    return [
+        {"updateCells": {"range": whole, "fields": _CELL_FIELDS}},
+        {
+            "copyPaste": {
+                "source": dict(whole, sheetId=cells_from),
+                "destination": whole,
+                "pasteType": "PASTE_NORMAL",
+                "pasteOrientation": "NORMAL",
             }
-        )
+        },
+    ]
+
+
+def _column_requests(table: Table, whole: Mapping[str, int]) -> list[dict[str, Any]]:
+    """Each column's number format (over its data rows) and its width."""
+    out: list[dict[str, Any]] = []
     for c, column in enumerate(table.columns):
         number = number_format(column)
         if number is not None and table.rows:
@@ -343,7 +378,7 @@ def render_table(
             {
                 "updateDimensionProperties": {
                     "range": {
-                        "sheetId": sheet_id,
+                        "sheetId": whole["sheetId"],
                         "dimension": "COLUMNS",
                         "startIndex": c,
                         "endIndex": c + 1,
@@ -353,18 +388,6 @@ def render_table(
                 }
             }
         )
-    if table.filter and table.columns:
-        filter_range = dict(
-            whole, endRowIndex=len(table.rows) + 1, endColumnIndex=len(table.columns)
-        )
-        out.append({"setBasicFilter": {"filter": {"range": filter_range}}})
-    if table.rows:
-        out += [
-            value_colour_rule(sheet_id, table, colour, i)
-            for i, colour in enumerate(table.value_colours)
-        ]
-    if table.chart is not None:
-        out.append(_chart(sheet_id, table, table.chart, len(table.rows) + 1))
     return out
 
 

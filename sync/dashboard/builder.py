@@ -1,0 +1,576 @@
+"""The leaders' dashboard: what each tab shows, built from the store's data as a document.
+
+Every table's columns are declared under keys (`Columns`): cells are given by key and colours
+are placed on the columns of their keys, so adding or moving a column cannot shift a colour
+onto another column. The level columns and colours run over 1..max_level of the configured
+levels rule sets (`levels_of`), not a fixed five.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import metadata
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from hqsync.config.vocabulary import AssessmentKind, Language, Method, Status, levels_of
+from hqsync.scoring.ruleset import RuleSet, report_levels
+from hqsync.sync.dashboard.colours import (
+    DEFAULT_MAX_LEVEL,
+    LEVEL_COUNT_MAX,
+    RISK_COLOUR,
+    band_colour,
+    level_colour,
+    level_colours,
+)
+from hqsync.sync.dashboard.document import (
+    Column,
+    ColumnKind,
+    Dashboard,
+    LineChart,
+    Table,
+    ValueColour,
+)
+from hqsync.sync.dashboard.labels import LABELS
+from hqsync.sync.dashboard.loader import DashboardData, is_missing, plain_cell
+from hqsync.sync.interfaces import CellValue
+
+TREND_SERIES_LIMIT = 25
+"""Hospitals drawn on the trend chart (the table holds them all)."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A fixed column: its key (also the key of its header in `LABELS`), kind and width."""
+
+    key: str
+    kind: ColumnKind = "text"
+    width: int = 14
+
+    def keyed(self, labels: Mapping[str, str]) -> tuple[str, Column]:
+        """The column under its key, headed in the language of `labels`."""
+        return self.key, Column(labels[self.key], self.kind, width=self.width)
+
+
+class Columns:
+    """A table's columns, each under a key: cells and colours are placed by key, not position."""
+
+    def __init__(self, keyed: Iterable[tuple[str, Column]]) -> None:
+        pairs = list(keyed)
+        self.keys = tuple(key for key, _ in pairs)
+        self.columns = tuple(column for _, column in pairs)
+        self._index = {key: i for i, key in enumerate(self.keys)}
+        if len(self._index) != len(self.keys):
+            twice = sorted({k for k in self.keys if self.keys.count(k) > 1})
+            raise ValueError(f"column keys must differ: {twice}")
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def index(self, key: str) -> int:
+        """The position of the column under `key`."""
+        return self._index[key]
+
+    def indexes(self, keys: Iterable[str]) -> tuple[int, ...]:
+        """The positions of the columns under `keys`, in that order."""
+        return tuple(self._index[key] for key in keys)
+
+    def row(self, cells: Mapping[str, CellValue]) -> tuple[CellValue, ...]:
+        """A row in column order from cells given by key (a column with no cell stays empty)."""
+        unknown = cells.keys() - self._index.keys()
+        if unknown:
+            raise ValueError(f"cells for columns the table does not have: {sorted(unknown)}")
+        return tuple(cells.get(key) for key in self.keys)
+
+
+SUMMARY_LEADING = (
+    ColumnSpec("hospital", width=34),
+    ColumnSpec("hospital_id", width=10),
+    ColumnSpec("district", width=16),
+    ColumnSpec("standard", width=10),
+    ColumnSpec("kind", width=14),
+    ColumnSpec("date", "date", width=12),
+    ColumnSpec("score", "number", width=11),
+    ColumnSpec("band", width=16),
+    ColumnSpec("change", "number", width=10),
+    ColumnSpec("rank", "integer", width=9),
+    ColumnSpec("applicable", width=11),
+)
+"""The Summary's columns before its level-count and part columns."""
+SUMMARY_TRAILING = (
+    ColumnSpec("self_diff", "number", width=12),
+    ColumnSpec("at_risk", width=10),
+    ColumnSpec("failing", width=40),
+)
+"""The Summary's columns after its level-count and part columns."""
+
+
+def level_key(level: int) -> str:
+    """The key of the Summary's column counting the criteria at `level`."""
+    return f"level_{level}"
+
+
+def part_key(part: str) -> str:
+    """The key of the Summary's column scoring part `part`."""
+    return f"part_{part}"
+
+
+def max_level_of(rule_sets: Mapping[str, RuleSet]) -> int:
+    """The top level the dashboard shows: the highest `max_level` of the levels rule sets."""
+    return len(report_levels(rule_sets.values())) or DEFAULT_MAX_LEVEL
+
+
+def latest_assessments(scores: pd.DataFrame) -> pd.DataFrame:
+    """Each hospital's latest non-draft assessment per standard (council wins a same-day tie)."""
+    live = scores[scores["status"] != Status.DRAFT].copy()
+    if live.empty:
+        return live
+    live["_council"] = (live["kind"] == AssessmentKind.COUNCIL).astype(int)
+    live["_date"] = pd.to_datetime(live["assessed_on"])
+    live = live.sort_values(["hospital_key", "standard", "_date", "_council", "assessment_key"])
+    latest = live.groupby(["hospital_key", "standard"], sort=False).tail(1)
+    return latest.drop(columns=["_council", "_date"]).reset_index(drop=True)
+
+
+def build_dashboard(
+    data: DashboardData, language: str, now: datetime, timezone: str = "Asia/Ho_Chi_Minh"
+) -> Dashboard:
+    """The dashboard's tabs (Summary, Criteria, Gaps, Trend, Data issues, About); times are
+    shown in `timezone`."""
+    labels = LABELS[Language(language)]
+    max_level = max_level_of(data.rule_sets)
+    latest = latest_assessments(data.scores)
+    hospitals = data.hospitals.set_index("hospital_key") if not data.hospitals.empty else None
+    comparisons = (
+        data.comparisons.set_index("assessment_key") if not data.comparisons.empty else None
+    )
+    latest = _order_by_hospital(latest, hospitals)
+    return Dashboard(
+        tables=(
+            _summary(
+                latest,
+                hospitals,
+                comparisons,
+                rule_sets=data.rule_sets,
+                labels=labels,
+                max_level=max_level,
+            ),
+            _criteria(latest, data.criteria, hospitals, labels, max_level),
+            _gaps(latest, data.criteria, hospitals, labels, max_level),
+            _trend(data.scores, hospitals, labels),
+            _issues(data.rejected, labels, Language(language)),
+            _about(data, labels, now, ZoneInfo(timezone)),
+        )
+    )
+
+
+def _order_by_hospital(latest: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.DataFrame:
+    if latest.empty:
+        return latest
+    names = [_hospital_field(hospitals, k, "name") or k for k in latest["hospital_key"]]
+    latest = latest.assign(_name=names)
+    return latest.sort_values(["standard", "_name", "hospital_key"]).drop(columns="_name")
+
+
+def _hospital_field(hospitals: pd.DataFrame | None, key: str, field: str) -> Any:
+    if hospitals is None or key not in hospitals.index:
+        return None
+    value = hospitals.at[key, field]
+    return None if is_missing(value) else value
+
+
+def _parts_of(latest: pd.DataFrame) -> list[str]:
+    parts: set[str] = set()
+    for value in latest.get("parts", []):
+        if isinstance(value, Mapping):
+            parts.update(str(k) for k in value)
+    return sorted(parts)
+
+
+def _summary_columns(
+    labels: Mapping[str, str], levels: Sequence[int], parts: Sequence[str]
+) -> Columns:
+    return Columns(
+        [
+            *(spec.keyed(labels) for spec in SUMMARY_LEADING),
+            *((level_key(n), Column(f"{labels['level']} {n}", "integer", width=8)) for n in levels),
+            *((part_key(p), Column(f"{labels['part']} {p}", "number", width=9)) for p in parts),
+            *(spec.keyed(labels) for spec in SUMMARY_TRAILING),
+        ]
+    )
+
+
+def _summary(
+    latest: pd.DataFrame,
+    hospitals: pd.DataFrame | None,
+    comparisons: pd.DataFrame | None,
+    *,
+    rule_sets: Mapping[str, RuleSet],
+    labels: Mapping[str, str],
+    max_level: int,
+) -> Table:
+    parts = _parts_of(latest)
+    levels = levels_of(max_level)
+    columns = _summary_columns(labels, levels, parts)
+    rows: list[tuple[CellValue, ...]] = []
+    fills: dict[tuple[int, int], str] = {}
+    for index, record in enumerate(_records(latest)):
+        key = record["assessment_key"]
+        comparison = (
+            comparisons.loc[key].to_dict()
+            if comparisons is not None and key in comparisons.index
+            else {}
+        )
+        cells = _summary_cells(
+            record, comparison, hospitals, labels=labels, levels=levels, parts=parts
+        )
+        rows.append(columns.row(cells))
+        colour = band_colour(record, rule_sets.get(str(record["standard"])))
+        if colour:
+            fills[(index, columns.index("band"))] = colour
+            fills[(index, columns.index("score"))] = colour
+        if cells["at_risk"] is not None:
+            fills[(index, columns.index("at_risk"))] = RISK_COLOUR
+    # A level-count column is coloured wherever a hospital has criteria at that level.
+    count_colours = tuple(
+        ValueColour((columns.index(level_key(n)),), level_colour(n, max_level), 1, LEVEL_COUNT_MAX)
+        for n in levels
+    )
+    return Table(
+        key="summary",
+        title=labels["summary"],
+        columns=columns.columns,
+        rows=tuple(rows),
+        fills=fills,
+        freeze_rows=1,
+        freeze_columns=1,
+        value_colours=count_colours,
+    )
+
+
+def _summary_cells(
+    record: Mapping[str, Any],
+    comparison: Mapping[str, Any],
+    hospitals: pd.DataFrame | None,
+    *,
+    labels: Mapping[str, str],
+    levels: Sequence[int],
+    parts: Sequence[str],
+) -> dict[str, CellValue]:
+    """One assessment's Summary cells by column key."""
+    details = record.get("details") or {}
+    level_counts = record.get("level_counts") or {}
+    parts_map = record.get("parts") or {}
+    at_risk = not is_missing(comparison.get("at_risk")) and bool(comparison.get("at_risk"))
+    failing = ", ".join(str(x) for x in details.get("failing_items", []) or [])
+    return {
+        "hospital": _hospital_field(hospitals, record["hospital_key"], "name")
+        or record["hospital_id"],
+        "hospital_id": record["hospital_id"],
+        "district": _hospital_field(hospitals, record["hospital_key"], "district"),
+        "standard": record["standard"],
+        "kind": labels.get(record["kind"], record["kind"]),
+        "date": plain_cell(record["assessed_on"]),
+        "score": plain_cell(record["score"]),
+        "band": _band_text(record, labels),
+        "change": plain_cell(comparison.get("change")),
+        "rank": plain_cell(comparison.get("rank")),
+        "applicable": details.get("applicable_label") or f"{record['applicable']}",
+        **{
+            level_key(n): plain_cell(level_counts.get(str(n))) if level_counts else None
+            for n in levels
+        },
+        **{part_key(p): plain_cell(parts_map.get(p)) for p in parts},
+        "self_diff": plain_cell(comparison.get("self_council_diff")),
+        "at_risk": labels["fell"] if at_risk else None,
+        "failing": failing or None,
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as plain dicts keyed by column name."""
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _band_text(record: Mapping[str, Any], labels: Mapping[str, str]) -> CellValue:
+    band = record.get("band")
+    if not is_missing(band):
+        return str(band)
+    passed = record.get("passed")
+    if is_missing(passed):
+        return None
+    return labels["pass"] if passed else labels["fail"]
+
+
+def _natural_key(code: str) -> tuple[Any, ...]:
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", code))
+
+
+CRITERIA_LEADING = (
+    ColumnSpec("hospital", width=34),
+    ColumnSpec("standard", width=10),
+    ColumnSpec("kind", width=14),
+    ColumnSpec("date", "date", width=12),
+)
+"""The Criteria tab's columns before one column per criterion code."""
+
+
+def _criteria(
+    latest: pd.DataFrame,
+    criteria: pd.DataFrame,
+    hospitals: pd.DataFrame | None,
+    labels: Mapping[str, str],
+    max_level: int,
+) -> Table:
+    levels = latest[latest["method"] == Method.LEVELS] if not latest.empty else latest
+    keys = set(levels["assessment_key"]) if not levels.empty else set()
+    chosen = criteria[criteria["assessment_key"].isin(keys)] if keys else criteria.iloc[0:0]
+    codes = sorted(set(chosen["code"]), key=_natural_key)
+    code_keys = [f"code:{code}" for code in codes]
+    columns = Columns(
+        [
+            *(spec.keyed(labels) for spec in CRITERIA_LEADING),
+            *(
+                (k, Column(code, "integer", width=7))
+                for k, code in zip(code_keys, codes, strict=True)
+            ),
+        ]
+    )
+    by_key: dict[str, dict[str, CellValue]] = {}
+    for record in _records(chosen[["assessment_key", "code", "level"]]):
+        cells = by_key.setdefault(record["assessment_key"], {})
+        cells[f"code:{record['code']}"] = plain_cell(record["level"])
+    rows: list[tuple[CellValue, ...]] = []
+    for record in _records(levels) if not levels.empty else []:
+        cells = {
+            "hospital": _hospital_field(hospitals, record["hospital_key"], "name")
+            or record["hospital_id"],
+            "standard": record["standard"],
+            "kind": labels.get(record["kind"], record["kind"]),
+            "date": plain_cell(record["assessed_on"]),
+            **by_key.get(record["assessment_key"], {}),
+        }
+        rows.append(columns.row(cells))
+    return Table(
+        key="criteria",
+        title=labels["criteria"],
+        columns=columns.columns,
+        rows=tuple(rows),
+        value_colours=level_colours(columns.indexes(code_keys), max_level),
+        freeze_rows=1,
+        freeze_columns=1,
+    )
+
+
+GAPS_COLUMNS = (
+    ColumnSpec("hospital", width=34),
+    ColumnSpec("standard", width=10),
+    ColumnSpec("criterion", width=10),
+    ColumnSpec("title", width=50),
+    ColumnSpec("current", "integer", width=10),
+    ColumnSpec("next", "integer", width=10),
+    ColumnSpec("to_fix", width=60),
+)
+"""The Gaps tab's columns: one row per criterion below its top level, with what to fix."""
+
+
+def _gaps(
+    latest: pd.DataFrame,
+    criteria: pd.DataFrame,
+    hospitals: pd.DataFrame | None,
+    labels: Mapping[str, str],
+    max_level: int,
+) -> Table:
+    columns = Columns(spec.keyed(labels) for spec in GAPS_COLUMNS)
+    gaps: list[dict[str, CellValue]] = []
+    if not latest.empty:
+        meta = latest.set_index("assessment_key")
+        chosen = criteria[criteria["assessment_key"].isin(set(meta.index))]
+        for record in _records(chosen):
+            details = record.get("details") or {}
+            to_fix = details.get("gaps") or []
+            if not to_fix:
+                continue
+            assessment = meta.loc[record["assessment_key"]]
+            name = (
+                _hospital_field(hospitals, assessment["hospital_key"], "name")
+                or assessment["hospital_id"]
+            )
+            gaps.append(
+                {
+                    "hospital": name,
+                    "standard": assessment["standard"],
+                    "criterion": record["code"],
+                    "title": details.get("title"),
+                    "current": plain_cell(record["level"]),
+                    "next": plain_cell(details.get("next_level")),
+                    "to_fix": ", ".join(str(g) for g in to_fix),
+                }
+            )
+        gaps.sort(
+            key=lambda g: (
+                str(g["standard"]),
+                str(g["hospital"]),
+                _natural_key(str(g["criterion"])),
+            )
+        )
+    return Table(
+        key="gaps",
+        title=labels["gaps"],
+        columns=columns.columns,
+        rows=tuple(columns.row(g) for g in gaps),
+        value_colours=level_colours((columns.index("current"),), max_level),
+        freeze_rows=1,
+        freeze_columns=1,
+    )
+
+
+def _trend(
+    scores: pd.DataFrame, hospitals: pd.DataFrame | None, labels: Mapping[str, str]
+) -> Table:
+    """Score of each hospital per period (year), for the main levels-method standard."""
+    live = (
+        scores[
+            (scores["status"] != Status.DRAFT)
+            & scores["score"].notna()
+            & scores["assessed_on"].notna()
+        ]
+        if not scores.empty
+        else scores
+    )
+    standard = _main_standard(live)
+    live = live[live["standard"] == standard] if standard else live.iloc[0:0]
+    periods = sorted({d.year for d in live["assessed_on"]}) if not live.empty else []
+    latest_per_period: dict[tuple[str, int], float] = {}
+    if not live.empty:
+        ordered = live.assign(
+            _council=(live["kind"] == AssessmentKind.COUNCIL).astype(int),
+            _year=[d.year for d in live["assessed_on"]],
+        )
+        ordered = ordered.sort_values(["hospital_key", "_year", "assessed_on", "_council"])
+        for record in _records(ordered):
+            latest_per_period[(record["hospital_key"], record["_year"])] = float(record["score"])
+    hospital_keys = sorted(
+        {k for k, _ in latest_per_period},
+        key=lambda k: str(_hospital_field(hospitals, k, "name") or k),
+    )
+    series_keys = [f"hospital:{k}" for k in hospital_keys]
+    columns = Columns(
+        [
+            ("period", Column(f"{labels['period']} ({standard or '-'})", width=12)),
+            *(
+                (
+                    series,
+                    Column(str(_hospital_field(hospitals, k, "name") or k), "number", width=14),
+                )
+                for series, k in zip(series_keys, hospital_keys, strict=True)
+            ),
+        ]
+    )
+    rows = tuple(
+        columns.row(
+            {
+                "period": str(year),
+                **{
+                    s: latest_per_period.get((k, year))
+                    for s, k in zip(series_keys, hospital_keys, strict=True)
+                },
+            }
+        )
+        for year in periods
+    )
+    chart = None
+    if rows and hospital_keys:
+        chart = LineChart(
+            title=labels["trend_title"],
+            x_column=columns.index("period"),
+            series_columns=columns.indexes(series_keys[:TREND_SERIES_LIMIT]),
+            anchor_column=len(columns) + 1,
+        )
+    return Table(
+        key="trend",
+        title=labels["trend"],
+        columns=columns.columns,
+        rows=rows,
+        freeze_rows=1,
+        freeze_columns=1,
+        filter=False,
+        chart=chart,
+    )
+
+
+def _main_standard(scores: pd.DataFrame) -> str | None:
+    if scores.empty:
+        return None
+    levels = scores[scores["method"] == Method.LEVELS]
+    pool = levels if not levels.empty else scores
+    counts = pool["standard"].value_counts()
+    return str(sorted(counts.index, key=lambda s: (-counts[s], s))[0])
+
+
+ISSUES_COLUMNS = (
+    ColumnSpec("source", width=12),
+    ColumnSpec("tab", width=14),
+    ColumnSpec("row", "integer", width=7),
+    ColumnSpec("column", width=16),
+    ColumnSpec("key", width=14),
+    ColumnSpec("problem", width=60),
+    ColumnSpec("values", width=60),
+)
+"""The Data issues tab's columns: one row per rejected source row."""
+
+
+def _issues(rejected: list[dict[str, Any]], labels: Mapping[str, str], language: Language) -> Table:
+    columns = Columns(spec.keyed(labels) for spec in ISSUES_COLUMNS)
+    rows = tuple(
+        columns.row(
+            {
+                "source": r["source"],
+                "tab": r["tab"],
+                "row": r["row_number"],
+                "column": r["column"],
+                "key": r["key"],
+                "problem": r["reason_vi"] if language == Language.VI else r["reason_en"],
+                "values": "; ".join(
+                    f"{k}={v}" for k, v in (r["raw"] or {}).items() if v not in (None, "")
+                ),
+            }
+        )
+        for r in rejected
+    )
+    return Table(
+        key="issues", title=labels["issues"], columns=columns.columns, rows=rows, freeze_rows=1
+    )
+
+
+def _about(data: DashboardData, labels: Mapping[str, str], now: datetime, zone: ZoneInfo) -> Table:
+    try:
+        version = metadata.version("hqsync")
+    except metadata.PackageNotFoundError:  # running from a source tree without install
+        version = "unknown"
+    rows: tuple[tuple[CellValue, ...], ...] = (
+        (labels["data_as_of"], _local(data.last_sync, zone)),
+        (labels["last_sync"], _local(data.last_sync, zone)),
+        (labels["generated"], _local(now, zone)),
+        (labels["version"], version),
+        (labels["sources"], ", ".join(data.sources)),
+    )
+    return Table(
+        key="about",
+        title=labels["about"],
+        columns=(Column(labels["field"], width=24), Column(labels["value"], "datetime", width=30)),
+        rows=rows,
+        filter=False,
+    )
+
+
+def _local(moment: datetime | None, zone: ZoneInfo) -> CellValue:
+    """An aware time as a naive local time (spreadsheets have no time zones)."""
+    if moment is None:
+        return None
+    return moment.astimezone(zone).replace(tzinfo=None)
