@@ -19,6 +19,7 @@ from hqsync.config.errors import HqsyncError, StaleMemoError
 from hqsync.config.rulesets import RuleSet, load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.models import results
+from hqsync.models.lease import lock_source
 from hqsync.models.runs import finish_run, start_run
 from hqsync.models.tables import SourceState, utcnow
 from hqsync.sync.backends import open_dashboard_writer, open_source_reader
@@ -193,6 +194,7 @@ class Pipeline:
         from hqsync.sync.upsert import store_snapshot
 
         with self.engine.begin() as conn:
+            lock_source(conn, source.name)  # one writer per source, even past the lease
             counts = store_snapshot(
                 conn,
                 source.name,
