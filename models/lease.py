@@ -196,12 +196,17 @@ def writing(
     ttl_s: float,
     *,
     wait: bool = True,
+    should_stop: Callable[[], bool] = lambda: False,
     clock: Callable[[], datetime] = utcnow,
     name: str = WRITER,
 ) -> Iterator[None]:
     """Hold the writer lease for the block (see `acquire_writer`), renewing it every ttl/3 in
-    a background thread, and give it up at the end."""
-    acquire_writer(engine, holder, ttl_s, wait=wait, clock=clock, name=name)
+    a background thread, and give it up at the end. Raises StoreBusyError when it cannot be
+    taken without waiting (`wait` False) or `should_stop()` turned true while waiting."""
+    if not acquire_writer(
+        engine, holder, ttl_s, wait=wait, should_stop=should_stop, clock=clock, name=name
+    ):
+        raise StoreBusyError("stopped while waiting for another process to finish writing")
     stop = threading.Event()
 
     def renew() -> None:
