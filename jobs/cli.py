@@ -465,10 +465,12 @@ def check(config_path: Path | None) -> None:
 
     with _errors_to_exit_codes() as guard:
         ctx = guard.open(config_path, "human")
-        report = run_check(ctx.settings)
-        click.echo(render_check(report))
         store_ok, store_line = check_store(ctx.url)
         click.echo(f"Database:  {store_line}")
+        report = run_check(ctx.settings)
+        click.echo(render_check(report))
+        if not store_ok:
+            click.echo(f"hqsync: {store_line.removeprefix('PROBLEM: ')}", err=True)
         sys.exit(0 if report.ok and store_ok else 1)
 
 

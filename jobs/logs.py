@@ -38,13 +38,13 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"(?i)([\"']?\b(?:access_token|refresh_token|id_token|client_secret|private_key_id|"
             r"private_key|password|passwd|pwd|secret|api_key|apikey|assertion|token)[\"']?"
-            r"\s*[:=]\s*[\"']?)([^\s\"'&,;}]+)"
+            r"\s*[:=]\s*[\"']?)([^\s\"'&,;}]+?)(?=[:.]?(?:[\s\"'&,;}]|$))"
         ),
         r"\1" + _REDACTED,
     ),
 )
 # Every URL in the text: passwords (even holding '@') and secret query values, by redact_url.
-_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>:.,;)]")
 
 
 def redact(text: str) -> str:
