@@ -6,6 +6,7 @@ The words it accepts (backends, languages, tab kinds) are the vocabulary's
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -20,6 +21,15 @@ from hqsync.config.errors import ConfigError
 from hqsync.config.vocabulary import TAB_KINDS, Backend, Language, TabKind
 
 CONFIG_ENV = "HQSYNC_CONFIG"
+OTHER_ENV = frozenset(
+    {
+        CONFIG_ENV,
+        "HQSYNC_TEST_PG_URL",  # the test suite's PostgreSQL server
+        "HQSYNC_CASSETTES",  # the test suite's recorded Google answers
+        "HQSYNC_ALERTS_EMAIL_PASSWORD",  # read by the alerting hook, not a settings key
+    }
+)
+"""HQSYNC_* environment variables that are not settings keys, and so are not errors."""
 DEFAULT_CONFIG = "hqsync.toml"
 DEFAULT_TABS: Mapping[TabKind, str] = {
     TabKind.HOSPITALS: "Hospitals",
@@ -280,25 +290,63 @@ def settings_from_mapping(
     )
 
 
+_MASK = "***"
+_SECRET_QUERY_WORDS = ("pass", "secret", "token", "key")
+# scheme://user:password@host… — the password runs to the LAST '@' before the host. First try
+# a password without '/', '?' or '#' (so an '@' in the query is not taken for the host's),
+# then one that may hold a '/' (but no '?' or '#', so a port and path are never taken).
+_URL_USERINFO = (
+    re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):([^/?#]*)@([^@/?#]*(?:[/?#].*)?)$", re.S),
+    re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):([^?#]*)@([^@/?#]*(?:[/?#].*)?)$", re.S),
+)
+
+
 def redact_url(url: str) -> str:
-    """The database URL with any password replaced by ***."""
-    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+    """`url` with every secret masked as ***: the password of its userinfo (even one holding
+    '@' or '/'), and the values of query keys naming a secret (password, sslpassword, passfile,
+    token, secret, …key)."""
+    for pattern in _URL_USERINFO:
+        match = pattern.match(url)
+        if match:
+            url = f"{match.group(1)}:{_MASK}@{match.group(3)}"
+            break
+    head, sep, query = url.partition("?")
+    if not sep:
+        return url
+    query, hash_sep, fragment = query.partition("#")
+    parts = []
+    for part in query.split("&"):
+        key, eq, _value = part.partition("=")
+        secret = eq and any(word in key.lower() for word in _SECRET_QUERY_WORDS)
+        parts.append(f"{key}={_MASK}" if secret else part)
+    return f"{head}?{'&'.join(parts)}{hash_sep}{fragment}"
+
+
+def settings_env_names() -> list[str]:
+    """Every HQSYNC_<SECTION>_<KEY> variable that sets a settings key."""
+    return [
+        f"HQSYNC_{section}_{key}".upper() for section, keys in _SECTION_KEYS.items() for key in keys
+    ]
+
+
+def _unknown_env(name: str, what: str) -> ConfigError:
+    known = [*settings_env_names(), *sorted(OTHER_ENV)]
+    nearest = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.6)
+    hint = f"did you mean {nearest[0]}?" if nearest else f"known: {', '.join(known)}"
+    return ConfigError(f"environment variable {name}: {what}; {hint} (unset it or fix the name)")
 
 
 def _apply_environment(raw: dict[str, Any], env: Mapping[str, str]) -> None:
     for name, value in env.items():
-        if not name.startswith("HQSYNC_") or name == CONFIG_ENV:
+        if not name.upper().startswith("HQSYNC_") or name.upper() in OTHER_ENV:
             continue
         rest = name[len("HQSYNC_") :].lower()
         section = next((s for s in _SECTION_KEYS if rest.startswith(s + "_")), None)
         if section is None:
-            continue  # not a settings variable (e.g. HQSYNC_CONFIG, test helpers)
+            raise _unknown_env(name, "not a settings key")
         key = rest[len(section) + 1 :]
         if key not in _SECTION_KEYS[section]:
-            raise ConfigError(
-                f"environment variable {name}: unknown key {section}.{key}; "
-                f"known: {', '.join(_SECTION_KEYS[section])}"
-            )
+            raise _unknown_env(name, f"unknown key {section}.{key}")
         target = raw.setdefault(section, {})
         if not isinstance(target, dict):
             raise ConfigError(f"[{section}] must be a table")
@@ -408,7 +456,42 @@ def _resolve_path(value: str, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
+_SQLITE_FIX = "use sqlite:///path/to/hqsync.db (three slashes, then the file's path)"
+
+
+def _check_db_url(url: str) -> None:
+    """Refuse the database URLs SQLAlchemy would misread, with the fix spelled out."""
+    shown = redact_url(url)
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        fix = f"sqlite:///{url}" if url.endswith((".db", ".sqlite", ".sqlite3")) else ""
+        raise ConfigError(
+            f"database.url = {shown!r} is not a URL; "
+            + (f"use {fix!r} for a SQLite file" if fix else _SQLITE_FIX)
+            + ", or postgresql+psycopg://user@host/db"
+        )
+    dialect = scheme.lower().split("+", 1)[0]
+    if dialect == "postgres":
+        raise ConfigError(
+            f"database.url = {shown!r}: 'postgres://' is not understood; "
+            f"use {redact_url('postgresql+psycopg://' + rest)!r}"
+        )
+    if dialect == "sqlite":
+        if rest and not rest.startswith("/"):
+            raise ConfigError(
+                f"database.url = {shown!r} names no file (it reads as a host); "
+                f"use {'sqlite:///' + rest!r} for a file beside the config, or {_SQLITE_FIX}"
+            )
+        return
+    if dialect != "postgresql":
+        raise ConfigError(
+            f"database.url = {shown!r}: hqsync stores in SQLite or PostgreSQL; "
+            f"{_SQLITE_FIX}, or postgresql+psycopg://user@host/db"
+        )
+
+
 def _resolve_db_url(url: str, base: Path) -> str:
+    _check_db_url(url)
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/"):
         rest = url[len(prefix) :]

@@ -7,15 +7,23 @@ import csv
 import io
 import json
 import logging
+import os
+import signal
+import sqlite3
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from hqsync.config.errors import ConfigError, HqsyncError
 from hqsync.config.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -46,34 +54,173 @@ def log_format_option(func: F) -> F:
     )(func)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (or another stop signal) asked a one-shot command to stop."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 class _Context:
-    """What a command needs: settings, a migrated engine, a pipeline, built on first use."""
+    """What a command needs: settings, an engine, a pipeline, built on first use."""
 
     def __init__(
         self, config_path: Path | None, log_format: str = "human", verbose: bool = False
     ) -> None:
         from hqsync.jobs.logs import configure_logging
+        from hqsync.jobs.pipeline import default_holder
 
         configure_logging(log_format, logging.DEBUG if verbose else logging.INFO)  # type: ignore[arg-type]
         logging.getLogger("alembic").setLevel(logging.WARNING)
         self.settings: Settings = load_settings(config_path)
+        self.holder = default_holder()
+        self._engine: Engine | None = None
 
-    def engine(self) -> Any:
+    @property
+    def url(self) -> str:
+        """The database URL (unmasked: mask it before showing it)."""
+        return self.settings.database.url
+
+    def engine(self) -> Engine:
+        """The store for a command that writes: created if missing, migrated, and the runs of
+        processes that are gone closed as abandoned."""
         from hqsync.models.store import open_store
 
-        return open_store(self.settings.database.url)
+        self._engine = open_store(self.url, stale_after_s=self.settings.daemon.lease_s)
+        return self._engine
+
+    def reader(self) -> Engine:
+        """The store for a command that only reads: nothing created, no migration, no lock."""
+        from hqsync.models.store import open_store_readonly
+
+        return open_store_readonly(self.url)
+
+    def writing(self, no_wait: bool) -> contextlib.AbstractContextManager[None]:
+        """Hold the store's writer lease for the command (wait for another writer, or not)."""
+        from hqsync.models.lease import writing
+
+        assert self._engine is not None
+        return writing(self._engine, self.holder, self.settings.daemon.lease_s, wait=not no_wait)
+
+    def close_interrupted(self, signal_name: str) -> None:
+        """Record this process's unfinished runs as failed: interrupted."""
+        if self._engine is None:
+            return
+        from hqsync.models.runs import INTERRUPTED, close_runs_of
+
+        close_runs_of(self._engine, self.holder, INTERRUPTED.format(signal=signal_name))
+
+
+class _Guard:
+    """Holds the command's context, so an error can be shown with its (masked) database URL."""
+
+    def __init__(self) -> None:
+        self.ctx: _Context | None = None
+
+    def open(
+        self, config_path: Path | None, log_format: str = "human", verbose: bool = False
+    ) -> _Context:
+        """Load the settings and set up logging for the command."""
+        self.ctx = _Context(config_path, log_format, verbose)
+        return self.ctx
+
+
+def one_line(text: str) -> str:
+    """`text` as one line, secrets masked: what the CLI prints for an error."""
+    from hqsync.jobs.logs import redact
+
+    return " ".join(part.strip() for part in redact(text).splitlines() if part.strip())
+
+
+_OS_HINTS: tuple[tuple[type[OSError], str], ...] = (
+    (PermissionError, "hqsync's user may not write there: fix the owner or mode of that path"),
+    (FileExistsError, "a part of that path is a file, not a folder: fix the path in the config"),
+    (NotADirectoryError, "a part of that path is a file, not a folder: fix the path in the config"),
+    (IsADirectoryError, "that path is a folder: name a file"),
+    (FileNotFoundError, "a folder on that path does not exist: create it or fix the config"),
+)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An OSError as one line: what failed, where, and what to do."""
+    where = " -> ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+    hint = next(
+        (hint for kind, hint in _OS_HINTS if isinstance(exc, kind)),
+        "check the path, the free disk space and the permissions",
+    )
+    return f"cannot use {where or 'a file'}: {exc.strerror or exc}; {hint}"
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return isinstance(exc, (SQLAlchemyError, sqlite3.Error)) or type(exc).__module__.startswith(
+        "psycopg"
+    )
 
 
 @contextlib.contextmanager
-def _errors_to_exit_codes() -> Iterator[None]:
+def _errors_to_exit_codes(*, stop_signals: bool = False) -> Iterator[_Guard]:
+    """Every error of a command becomes one line on stderr and an exit code; never a traceback.
+
+    With `stop_signals`, SIGTERM stops the command like Ctrl-C does, and the runs it started
+    are recorded as failed: interrupted.
+    """
+    guard = _Guard()
+    previous = _raise_on_sigterm() if stop_signals else None
     try:
-        yield
+        yield guard
     except HqsyncError as exc:
-        click.echo(f"hqsync: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("hqsync: interrupted", err=True)
-        sys.exit(130)
+        _fail(one_line(str(exc)), exc.exit_code)
+    except KeyboardInterrupt as exc:
+        signum: int = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+        name = signal.Signals(signum).name
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)  # the cleanup below is not cut short
+        if guard.ctx is not None:
+            guard.ctx.close_interrupted(name)
+        _fail(f"interrupted ({name}); what was not committed was rolled back", 128 + signum)
+    except Exception as exc:
+        log.debug("%s failed", sys.argv[1:2] or "command", exc_info=True)
+        if _is_database_error(exc):
+            from hqsync.models.store import store_error
+
+            url = guard.ctx.url if guard.ctx is not None else "the database"
+            _fail(one_line(str(store_error(exc, url))), 1)
+        if isinstance(exc, OSError):
+            _fail(one_line(describe_os_error(exc)), 1)
+        _fail(one_line(f"unexpected error: {type(exc).__name__}: {exc}"), 1)
+    finally:
+        if previous is not None:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"hqsync: {message}", err=True)
+    sys.exit(code)
+
+
+def _raise_on_sigterm() -> dict[int, Any] | None:
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        raise Interrupted(signum)
+
+    return {
+        sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    }
+
+
+def no_wait_option(func: F) -> F:
+    """The --no-wait option of the commands that write."""
+    return click.option(
+        "--no-wait",
+        is_flag=True,
+        help="Exit at once (code 75) when another process is writing, instead of waiting.",
+    )(func)
 
 
 @contextlib.contextmanager
@@ -111,7 +258,7 @@ def demo(directory: Path, seed: int, language: str) -> None:
 
     configure_logging("human", logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    with _errors_to_exit_codes():
+    with _errors_to_exit_codes(stop_signals=True):
         summary = run_demo(directory, seed=seed, language=language)
     click.echo(summary)
 
@@ -119,60 +266,80 @@ def demo(directory: Path, seed: int, language: str) -> None:
 @cli.command()
 @config_option
 @click.option("--once", is_flag=True, help="Run one full cycle (sync, score, publish), then exit.")
+@no_wait_option
 @log_format_option
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
-def run(config_path: Path | None, once: bool, log_format: str, verbose: bool) -> None:
+def run(
+    config_path: Path | None, once: bool, no_wait: bool, log_format: str, verbose: bool
+) -> None:
     """Run the daemon (or one cycle with --once)."""
     from hqsync.jobs.pipeline import Pipeline
 
-    with _errors_to_exit_codes():
-        ctx = _Context(config_path, log_format, verbose)
-        engine = ctx.engine()
-        if once:
-            with _progress(sys.stderr.isatty()) as progress:
-                pipeline = Pipeline(ctx.settings, engine, progress=progress)
-                result = pipeline.run_cycle(publish_always=True)
-            _echo_cycle(result)
-            sys.exit(1 if result.failed else 0)
-        from hqsync.jobs.daemon import run_daemon
+    if not once:
+        with _errors_to_exit_codes() as guard:
+            ctx = guard.open(config_path, log_format, verbose)
+            from hqsync.jobs.daemon import run_daemon
 
-        pipeline = Pipeline(ctx.settings, engine)
-        sys.exit(run_daemon(ctx.settings, engine, pipeline, pipeline.holder))
+            engine = ctx.engine()
+            pipeline = Pipeline(ctx.settings, engine, holder=ctx.holder)
+            sys.exit(run_daemon(ctx.settings, engine, pipeline, pipeline.holder))
+    with _errors_to_exit_codes(stop_signals=True) as guard:
+        ctx = guard.open(config_path, log_format, verbose)
+        engine = ctx.engine()
+        with ctx.writing(no_wait), _progress(sys.stderr.isatty()) as progress:
+            pipeline = Pipeline(ctx.settings, engine, holder=ctx.holder, progress=progress)
+            result = pipeline.run_cycle(publish_always=True)
+        _echo_cycle(result)
+        sys.exit(1 if result.failed else 0)
 
 
 def _echo_cycle(result: Any) -> None:
     sync = result.sync
     synced = sum(1 for rows in sync.rows.values() if rows)
+    if result.publish_error:
+        published = "failed"
+    elif result.score_error:
+        published = "not done (scoring failed)"
+    else:
+        published = "done" if result.published else "not needed"
     click.echo(
         f"sync: {synced} source(s) read, {len(sync.failed_sources)} failed; "
-        f"score: {result.scored} result(s) changed; "
-        f"publish: {'done' if result.published else 'not needed'}"
+        f"score: {'failed' if result.score_error else f'{result.scored} result(s) changed'}; "
+        f"publish: {published}"
     )
     for name, error in sync.errors.items():
-        click.echo(f"  source {name} failed: {error}", err=True)
+        click.echo(f"  source {name} failed: {one_line(error)}", err=True)
     for label, error in (("scoring", result.score_error), ("publish", result.publish_error)):
         if error:
-            click.echo(f"  {label} failed: {error}", err=True)
+            click.echo(f"  {label} failed: {one_line(error)}", err=True)
 
 
 @cli.command()
 @config_option
 @click.option("--source", "sources", multiple=True, help="Only this source (repeatable).")
 @click.option("--force", is_flag=True, help="Read even sources that did not change.")
+@no_wait_option
 @log_format_option
-def sync(config_path: Path | None, sources: tuple[str, ...], force: bool, log_format: str) -> None:
+def sync(
+    config_path: Path | None,
+    sources: tuple[str, ...],
+    force: bool,
+    no_wait: bool,
+    log_format: str,
+) -> None:
     """Pull the source sheets into the store."""
     from hqsync.jobs.pipeline import Pipeline
 
-    with _errors_to_exit_codes():
-        ctx = _Context(config_path, log_format)
-        with _progress(sys.stderr.isatty()) as progress:
-            outcome = Pipeline(ctx.settings, ctx.engine(), progress=progress).sync(
+    with _errors_to_exit_codes(stop_signals=True) as guard:
+        ctx = guard.open(config_path, log_format)
+        engine = ctx.engine()
+        with ctx.writing(no_wait), _progress(sys.stderr.isatty()) as progress:
+            outcome = Pipeline(ctx.settings, engine, holder=ctx.holder, progress=progress).sync(
                 sources or None, force=force
             )
         for name, rows in outcome.rows.items():
             state = (
-                "failed: " + outcome.errors[name]
+                "failed: " + one_line(outcome.errors[name])
                 if name in outcome.errors
                 else ", ".join(f"{k} {v}" for k, v in rows.items()) or "unchanged"
             )
@@ -182,27 +349,33 @@ def sync(config_path: Path | None, sources: tuple[str, ...], force: bool, log_fo
 
 @cli.command()
 @config_option
+@no_wait_option
 @log_format_option
-def score(config_path: Path | None, log_format: str) -> None:
+def score(config_path: Path | None, no_wait: bool, log_format: str) -> None:
     """Score the assessments whose findings changed."""
     from hqsync.jobs.pipeline import Pipeline
 
-    with _errors_to_exit_codes():
-        ctx = _Context(config_path, log_format)
-        changed = Pipeline(ctx.settings, ctx.engine()).score()
+    with _errors_to_exit_codes(stop_signals=True) as guard:
+        ctx = guard.open(config_path, log_format)
+        engine = ctx.engine()
+        with ctx.writing(no_wait):
+            changed = Pipeline(ctx.settings, engine, holder=ctx.holder).score()
         click.echo(f"{changed} assessment result(s) changed")
 
 
 @cli.command()
 @config_option
+@no_wait_option
 @log_format_option
-def publish(config_path: Path | None, log_format: str) -> None:
+def publish(config_path: Path | None, no_wait: bool, log_format: str) -> None:
     """Write the dashboard from the store."""
     from hqsync.jobs.pipeline import Pipeline
 
-    with _errors_to_exit_codes():
-        ctx = _Context(config_path, log_format)
-        Pipeline(ctx.settings, ctx.engine()).publish()
+    with _errors_to_exit_codes(stop_signals=True) as guard:
+        ctx = guard.open(config_path, log_format)
+        engine = ctx.engine()
+        with ctx.writing(no_wait):
+            Pipeline(ctx.settings, engine, holder=ctx.holder).publish()
         click.echo(f"dashboard written: {ctx.settings.dashboard.spreadsheet}")
 
 
@@ -211,13 +384,20 @@ def publish(config_path: Path | None, log_format: str) -> None:
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
-def status(config_path: Path | None, fmt: str) -> None:
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="How many recent runs to list (the last run of every job is always shown).",
+)
+def status(config_path: Path | None, fmt: str, limit: int) -> None:
     """What ran, what failed, what runs next, who leads."""
     from hqsync.jobs.status import render_status, status_report
 
-    with _errors_to_exit_codes():
-        ctx = _Context(config_path, "human")
-        report = status_report(ctx.settings, ctx.engine())
+    with _errors_to_exit_codes() as guard:
+        ctx = guard.open(config_path, "human")
+        report = status_report(ctx.settings, ctx.reader(), limit=limit)
         if fmt == "json":
             click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         else:
@@ -233,9 +413,9 @@ def scores(config_path: Path | None, fmt: str) -> None:
     """Print the latest results, one record per assessment."""
     from hqsync.jobs.export import scores_csv_rows, scores_json
 
-    with _errors_to_exit_codes():
-        ctx = _Context(config_path, "human")
-        engine = ctx.engine()
+    with _errors_to_exit_codes() as guard:
+        ctx = guard.open(config_path, "human")
+        engine = ctx.reader()
         from hqsync.jobs.pipeline import Pipeline
         from hqsync.scoring import report_levels
 
@@ -268,8 +448,8 @@ def init_source_command(config_path: Path | None, source_name: str | None, langu
     """Create the source tabs, headers and validation for a new AppSheet app."""
     from hqsync.sync.init_source import init_source
 
-    with _errors_to_exit_codes():
-        ctx = _Context(config_path, "human")
+    with _errors_to_exit_codes() as guard:
+        ctx = guard.open(config_path, "human")
         if source_name is None:
             if len(ctx.settings.sources) != 1:
                 raise ConfigError("several [[sources]] are configured: pick one with --source")
@@ -285,11 +465,53 @@ def check(config_path: Path | None) -> None:
     """Validate the config and reach every source and the dashboard."""
     from hqsync.jobs.check import render_check, run_check
 
-    with _errors_to_exit_codes():
-        ctx = _Context(config_path, "human")
+    with _errors_to_exit_codes() as guard:
+        ctx = guard.open(config_path, "human")
+        store_ok, store_line = check_store(ctx.url)
+        click.echo(f"Database:  {store_line}")
         report = run_check(ctx.settings)
         click.echo(render_check(report))
-        sys.exit(0 if report.ok else 1)
+        if not store_ok:
+            click.echo(f"hqsync: {store_line.removeprefix('PROBLEM: ')}", err=True)
+        sys.exit(0 if report.ok and store_ok else 1)
+
+
+def check_store(url: str) -> tuple[bool, str]:
+    """Reach the store read-only (creating nothing): (usable, one line saying how it is)."""
+    from hqsync.config.settings import redact_url
+    from hqsync.models.store import (
+        create_store_engine,
+        head_revision,
+        open_store_readonly,
+        schema_version,
+        sqlite_file,
+    )
+
+    shown = redact_url(url)
+    path = sqlite_file(url) if url.startswith("sqlite") else None
+    if path is not None and not path.exists():
+        folder = next((p for p in path.parents if p.exists()), None)
+        if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            return False, f"PROBLEM: {shown}: hqsync cannot create {path} (check {folder})"
+        return True, f"ok — {shown} does not exist yet; the first `hqsync sync` creates it"
+    try:
+        engine = open_store_readonly(url) if path is not None else create_store_engine(url)
+        try:
+            version = schema_version(engine)
+        finally:
+            engine.dispose()
+    except HqsyncError as exc:
+        return False, "PROBLEM: " + one_line(str(exc))
+    except Exception as exc:
+        from hqsync.models.store import store_error
+
+        return False, "PROBLEM: " + one_line(str(store_error(exc, url)))
+    if version is None:
+        return True, f"ok — {shown} is empty; the first `hqsync sync` creates the store"
+    head = head_revision()
+    if version != head:
+        return True, f"ok — {shown}, schema {version} (the next `hqsync sync` migrates to {head})"
+    return True, f"ok — {shown}, schema {version}"
 
 
 def main() -> None:
@@ -304,6 +526,9 @@ def main() -> None:
         sys.exit(1)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:  # outside any command's guard (click itself): still one line
+        log.debug("hqsync failed", exc_info=True)
+        _fail(one_line(f"unexpected error: {type(exc).__name__}: {exc}"), 1)
 
 
 if __name__ == "__main__":

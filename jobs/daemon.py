@@ -42,12 +42,15 @@ from hqsync.config.settings import Settings
 from hqsync.config.vocabulary import Job
 from hqsync.models.lease import (
     LEADER,
+    WRITER,
     LeaseInfo,
+    StoreBusyError,
     close_abandoned_runs,
     read_lease,
     record_next_runs,
     release,
     try_acquire,
+    writing,
 )
 from hqsync.models.tables import utcnow
 
@@ -104,6 +107,7 @@ class Daemon:
         self._leading = False
         self._lease_expires: datetime | None = None
         self._published_next_runs: dict[Job, str] | None = None
+        self._announced_leader: str | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -189,17 +193,39 @@ class Daemon:
                 self._start_leading(previous, now)
             elif not held and self._leading:
                 self._stop_leading()
+            elif not held:
+                self._announce_leader(previous, now)
             if self._leading:
                 self.publish_next_runs()
             else:
                 self._remove_jobs()  # also those of a job that found the lease gone
         return self.lease_s / 3 if self._leading else self.lease_s / 4
 
+    def _announce_leader(self, lease: LeaseInfo | None, now: datetime) -> None:
+        """Standing by: say who leads, once per leader (and when nobody does any more)."""
+        holder = lease.holder if lease is not None and lease.expires_at > now else None
+        if holder in (self._announced_leader, self.holder):
+            return
+        self._announced_leader = holder
+        if holder is None:
+            log.info("%s standing by: no daemon leads; trying to take the lease", self.holder)
+        else:
+            log.info(
+                "%s standing by: %s leads (lease until %s); this daemon takes over if it stops",
+                self.holder,
+                holder,
+                lease.expires_at.isoformat(timespec="seconds"),
+            )
+
     def _start_leading(self, previous: LeaseInfo | None, now: datetime) -> None:
         if self._stop.is_set():
             return
         self._leading = True
+        self._announced_leader = None
         if previous is not None and previous.holder != self.holder:
+            with contextlib.suppress(SQLAlchemyError):
+                # It no longer leads, so it no longer writes: nobody waits for its writer lease.
+                release(self.engine, previous.holder, WRITER)
             try:
                 closed = close_abandoned_runs(self.engine, previous.holder, now)
             except SQLAlchemyError as exc:
@@ -311,18 +337,17 @@ class Daemon:
                 return
             started = time.monotonic()
             try:
-                if job == Job.SYNC:
-                    result = self.pipeline.run_cycle()
-                    log_cycle(result, time.monotonic() - started, len(self.settings.sources))
-                elif job == Job.PUBLISH:
-                    self.pipeline.publish()
-                    log.info(
-                        "publish: dashboard published in %.1fs",
-                        time.monotonic() - started,
-                        extra={"event": "publish", "seconds": time.monotonic() - started},
-                    )
-                else:
-                    raise ValueError(f"unknown job {job!r}")
+                # One writer at a time: a one-shot `hqsync sync` or `publish` may be writing.
+                with writing(
+                    self.engine,
+                    self.holder,
+                    self.lease_s,
+                    should_stop=self._stop.is_set,
+                    clock=self.clock,
+                ):
+                    self._run(job, started)
+            except StoreBusyError:
+                log.info("%s: skipped, stopping while another process was writing", job)
             except Exception as exc:
                 log.error(
                     "%s failed after %.1fs: %s: %s; the schedule goes on, the next run retries",
@@ -333,6 +358,20 @@ class Daemon:
                     exc_info=log.isEnabledFor(logging.DEBUG),
                     extra={"event": f"{job}_failed"},
                 )
+
+    def _run(self, job: Job, started: float) -> None:
+        if job == Job.SYNC:
+            result = self.pipeline.run_cycle()
+            log_cycle(result, time.monotonic() - started, len(self.settings.sources))
+        elif job == Job.PUBLISH:
+            self.pipeline.publish()
+            log.info(
+                "publish: dashboard published in %.1fs",
+                time.monotonic() - started,
+                extra={"event": "publish", "seconds": time.monotonic() - started},
+            )
+        else:
+            raise ValueError(f"unknown job {job!r}")
 
 
 def _seconds(seconds: float) -> str:

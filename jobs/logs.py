@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
+from hqsync.config.settings import redact_url
+
 ProgressCallback = Callable[[str, int, int], None]
 """Called as (stage label, done, total) while a long stage runs (same as jobs.pipeline's)."""
 
@@ -36,20 +38,20 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"(?i)([\"']?\b(?:access_token|refresh_token|id_token|client_secret|private_key_id|"
             r"private_key|password|passwd|pwd|secret|api_key|apikey|assertion|token)[\"']?"
-            r"\s*[:=]\s*[\"']?)([^\s\"'&,;}]+)"
+            r"\s*[:=]\s*[\"']?)([^\s\"'&,;}]+?)(?=[:.]?(?:[\s\"'&,;}]|$))"
         ),
         r"\1" + _REDACTED,
     ),
-    # Passwords in URLs: scheme://user:password@host.
-    (re.compile(r"(://[^:/@\s]+):[^@\s/]+@"), r"\1:" + _REDACTED + "@"),
 )
+# Every URL in the text: passwords (even holding '@') and secret query values, by redact_url.
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>:.,;)]")
 
 
 def redact(text: str) -> str:
     """`text` with access tokens, bearer credentials, private keys and URL passwords masked."""
     for pattern, replacement in _SECRET_PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return _URL.sub(lambda match: redact_url(match.group(0)), text)
 
 
 class RedactingFilter(logging.Filter):

@@ -19,6 +19,7 @@ from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
 from hqsync.models import results, source_rows
+from hqsync.models.lease import lock_source
 from hqsync.models.runs import finish_run, start_run
 from hqsync.models.tables import utcnow
 from hqsync.scoring.ruleset import RuleSet
@@ -195,6 +196,7 @@ class Pipeline:
         from hqsync.sync.ingest.store import store_snapshot
 
         with self.engine.begin() as conn:
+            lock_source(conn, source.name)  # one writer per source, even past the lease
             counts = store_snapshot(
                 conn,
                 source.name,

@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from hqsync.config.settings import Settings, redact_url
-from hqsync.config.vocabulary import TAB_KINDS, RunOutcome
-from hqsync.models.lease import current_lease
-from hqsync.models.runs import recent_runs
+from hqsync.config.vocabulary import TAB_KINDS, Job, RunOutcome
+from hqsync.models.lease import WRITER, current_lease
+from hqsync.models.runs import last_run, last_runs, recent_runs
+from hqsync.models.store import head_revision, schema_version
 from hqsync.models.tables import utcnow
 
 RECENT_RUNS = 20
@@ -22,10 +23,16 @@ _PER_TAB = tuple(f"{kind}_" for kind in TAB_KINDS)
 def status_report(
     settings: Settings, engine: Engine, now: datetime | None = None, limit: int = RECENT_RUNS
 ) -> dict[str, Any]:
-    """The `status --format json` object (see ARCHITECTURE.md): database, leader, next_runs,
-    runs."""
+    """The `status --format json` object: database, leader, next_runs, runs (the `limit` most
+    recent), and beside them writer (who writes now), last_runs (the newest run of every job
+    and source, however old), last_failure, last_publish (the newest successful one) and
+    schema (the store's version and the one this hqsync expects)."""
     now = now or utcnow()
     lease = current_lease(engine, now)
+    writer = current_lease(engine, now, WRITER)
+    last_failure = last_run(engine, outcome=RunOutcome.FAILED)
+    last_publish = last_run(engine, job=Job.PUBLISH, outcome=RunOutcome.OK)
+    version = schema_version(engine)
     return {
         "database": redact_url(settings.database.url),
         "leader": (
@@ -33,6 +40,15 @@ def status_report(
         ),
         "next_runs": dict(sorted(lease.next_runs.items())) if lease else {},
         "runs": [run.as_json() for run in recent_runs(engine, limit=limit)],
+        "writer": (
+            {"holder": writer.holder, "expires_at": writer.expires_at.isoformat()}
+            if writer
+            else None
+        ),
+        "last_runs": [run.as_json() for run in last_runs(engine)],
+        "last_failure": last_failure.as_json() if last_failure else None,
+        "last_publish": last_publish.as_json() if last_publish else None,
+        "schema": {"version": version, "expected": head_revision()},
     }
 
 
@@ -57,6 +73,19 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
             "Leader:    none — no daemon holds the lease (not running, or it just stopped)",
             highlight=False,
         )
+    writer = report.get("writer")
+    if writer:
+        expires = datetime.fromisoformat(writer["expires_at"])
+        console.print(
+            f"Writing:   {writer['holder']} (lease until {_when(expires, now)})", highlight=False
+        )
+    schema = report.get("schema") or {}
+    if schema and schema.get("version") != schema.get("expected"):
+        console.print(
+            f"Schema:    {schema.get('version')}, this hqsync expects {schema.get('expected')}: "
+            "run `hqsync sync` (or any write command) to migrate the store",
+            highlight=False,
+        )
     next_runs = report.get("next_runs") or {}
     if next_runs:
         console.print("Next runs:", highlight=False)
@@ -66,8 +95,11 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
         console.print("Next runs: none scheduled (no daemon leads)", highlight=False)
 
     runs = report.get("runs") or []
-    if not runs:
+    if not runs and not report.get("last_runs"):
         console.print("\nNo runs recorded yet.", highlight=False)
+        return out.getvalue()
+    _print_latest(console, report, now)
+    if not runs:
         return out.getvalue()
     table = Table(title="Recent runs (newest first)", title_justify="left", expand=False)
     for column in ("started", "job", "source", "outcome", "took", "requests", "rows", "holder"):
@@ -103,6 +135,31 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
             reason = run["error"] or "no reason recorded"
             console.print(f"  {at}  {what}: {reason}", highlight=False, soft_wrap=True)
     return out.getvalue()
+
+
+def _print_latest(console: Any, report: dict[str, Any], now: datetime) -> None:
+    """The newest run of every job and source, the last failure and the last publish."""
+    latest = report.get("last_runs") or []
+    if latest:
+        console.print("\nLast run of each job:", highlight=False)
+        for run in latest:
+            what = run["job"] + (f" {run['source']}" if run["source"] else "")
+            started = _when(datetime.fromisoformat(run["started_at"]), now)
+            console.print(f"  {what:<24} {run['outcome']:<8} {started}", highlight=False)
+    publish = report.get("last_publish")
+    if publish:
+        at = datetime.fromisoformat(publish["finished_at"] or publish["started_at"])
+        console.print(f"Last publish: {_when(at, now)}", highlight=False)
+    elif latest:
+        console.print("Last publish: none succeeded yet", highlight=False)
+    failure = report.get("last_failure")
+    if failure:
+        what = failure["job"] + (f" {failure['source']}" if failure["source"] else "")
+        failed_at = _short(datetime.fromisoformat(failure["started_at"]))
+        reason = failure["error"] or "no reason recorded"
+        console.print(
+            f"Last failure: {failed_at}  {what}: {reason}", highlight=False, soft_wrap=True
+        )
 
 
 def _short(when: datetime) -> str:

@@ -7,18 +7,29 @@ row is locked and the WHERE clause re-checked against the winner's version).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from hqsync.config.errors import StoreError
 from hqsync.config.vocabulary import Job, RunOutcome
-from hqsync.models.tables import Lease, Run
+from hqsync.models.tables import Lease, Run, utcnow
+
+log = logging.getLogger(__name__)
 
 LEADER = "leader"
+WRITER = "writer"
+"""The lease whoever writes to the store holds for the whole job: the daemon's sync cycle or
+publish, and one-shot `sync`, `score`, `publish`, `run --once`. One writer at a time."""
 
 
 @dataclass(frozen=True)
@@ -125,3 +136,109 @@ def close_abandoned_runs(engine: Engine, holder: str, now: datetime) -> int:
             )
         )
     return int(result.rowcount)
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the store and this one was asked not to wait."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+def acquire_writer(
+    engine: Engine,
+    holder: str,
+    ttl_s: float,
+    *,
+    wait: bool = True,
+    should_stop: Callable[[], bool] = lambda: False,
+    clock: Callable[[], datetime] = utcnow,
+    poll_s: float | None = None,
+    name: str = WRITER,
+) -> bool:
+    """Take the writer lease for `holder`; while another process holds it, wait (logging once
+    per holder who writes) or, without `wait`, raise StoreBusyError naming the holder.
+
+    Returns False only when `should_stop()` turned true while waiting.
+    """
+    poll = poll_s if poll_s is not None else max(0.05, min(1.0, ttl_s / 4))
+    announced: str | None = None
+    while not _try_acquire_busy_ok(engine, holder, ttl_s, clock(), name):
+        lease = read_lease(engine, name)
+        who = lease.holder if lease else "another process"
+        until = f" (lease until {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC)" if lease else ""
+        if not wait:
+            raise StoreBusyError(
+                f"{who} is writing to this store{until}: try again later, or run without "
+                "--no-wait to wait for it"
+            )
+        if who != announced:
+            log.info("waiting for %s, which is writing to this store%s", who, until)
+            announced = who
+        if should_stop():
+            return False
+        time.sleep(poll)
+    return True
+
+
+def _try_acquire_busy_ok(
+    engine: Engine, holder: str, ttl_s: float, now: datetime, name: str
+) -> bool:
+    # On SQLite a long write transaction of the lease's holder keeps the lock row unwritable
+    # for a while: that is "busy", not a failure.
+    try:
+        return try_acquire(engine, holder, ttl_s, now, name)
+    except sa.exc.OperationalError as exc:
+        if "locked" not in str(exc.orig):
+            raise
+        return False
+
+
+@contextlib.contextmanager
+def writing(
+    engine: Engine,
+    holder: str,
+    ttl_s: float,
+    *,
+    wait: bool = True,
+    should_stop: Callable[[], bool] = lambda: False,
+    clock: Callable[[], datetime] = utcnow,
+    name: str = WRITER,
+) -> Iterator[None]:
+    """Hold the writer lease for the block (see `acquire_writer`), renewing it every ttl/3 in
+    a background thread, and give it up at the end. Raises StoreBusyError when it cannot be
+    taken without waiting (`wait` False) or `should_stop()` turned true while waiting."""
+    if not acquire_writer(
+        engine, holder, ttl_s, wait=wait, should_stop=should_stop, clock=clock, name=name
+    ):
+        raise StoreBusyError("stopped while waiting for another process to finish writing")
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl_s / 3):
+            try:
+                if not try_acquire(engine, holder, ttl_s, clock(), name):
+                    log.warning("%s lost the writer lease (it ran out while writing)", holder)
+            except SQLAlchemyError as exc:
+                log.warning("could not renew the writer lease: %s", exc)
+
+    thread = threading.Thread(target=renew, name=f"{name}-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        try:
+            release(engine, holder, name)
+        except SQLAlchemyError as exc:
+            log.warning("could not give up the writer lease (it runs out by itself): %s", exc)
+
+
+def lock_source(conn: Connection, source: str) -> None:
+    """Serialise writers of one source inside the transaction `conn` runs: on PostgreSQL a
+    transaction-scoped advisory lock keyed by the source name (held until commit or rollback);
+    SQLite needs none (BEGIN IMMEDIATE already lets one writer in at a time)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(6859, hashtext(:source))"), {"source": source}
+        )

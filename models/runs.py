@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hqsync.config.vocabulary import FINISHED_OUTCOMES, Job, RunOutcome
-from hqsync.models.tables import Run, utcnow
+from hqsync.models.tables import Lease, Run, utcnow
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,11 @@ def start_run(
     source: str | None = None,
     started_at: datetime | None = None,
 ) -> int:
-    """Log the start of a run (outcome 'running', committed at once); returns its id."""
+    """Log the start of a run (outcome 'running', committed at once); returns its id.
+
+    The run names this process (`this_host()`, pid), so that a later command can tell when
+    the process is gone and close the run (`close_abandoned`).
+    """
     values: dict[str, object] = {
         "job": Job(job),
         "source": source,
@@ -60,6 +67,8 @@ def start_run(
         "started_at": started_at or utcnow(),
         "requests": 0,
         "rows": {},
+        "host": this_host(),
+        "pid": os.getpid(),
     }
     if isinstance(bind, Engine):
         with bind.begin() as conn:
@@ -98,13 +107,22 @@ def finish_run(
         bind.execute(stmt)
 
 
-def recent_runs(
-    bind: Engine | Connection, limit: int = 20, job: Job | None = None
-) -> list[RunRecord]:
-    """The most recent runs, newest first."""
-    stmt = sa.select(Run).order_by(Run.started_at.desc(), Run.id.desc()).limit(limit)
-    if job:
-        stmt = stmt.where(Run.job == job)
+# The columns of the first schema only: `status` reads a store that still needs a migration.
+_RUN_COLUMNS = (
+    Run.id,
+    Run.job,
+    Run.source,
+    Run.started_at,
+    Run.finished_at,
+    Run.outcome,
+    Run.holder,
+    Run.requests,
+    Run.rows,
+    Run.error,
+)
+
+
+def _records(bind: Engine | Connection, stmt: sa.Select[Any]) -> list[RunRecord]:
     if isinstance(bind, Engine):
         with bind.connect() as conn:
             rows = conn.execute(stmt).mappings().all()
@@ -127,9 +145,52 @@ def recent_runs(
     ]
 
 
-def last_finished(bind: Engine | Connection, job: str, outcomes: Sequence[str]) -> datetime | None:
-    """When the latest run of `job` (a `Job`) with one of `outcomes` (`RunOutcome`s) finished
-    (None if there is none)."""
+_NEWEST = (Run.started_at.desc(), Run.id.desc())
+
+
+def recent_runs(
+    bind: Engine | Connection, limit: int = 20, job: Job | None = None
+) -> list[RunRecord]:
+    """The most recent runs, newest first."""
+    stmt = sa.select(*_RUN_COLUMNS).order_by(*_NEWEST).limit(limit)
+    if job:
+        stmt = stmt.where(Run.job == job)
+    return _records(bind, stmt)
+
+
+def last_runs(bind: Engine | Connection) -> list[RunRecord]:
+    """The newest run of every job and source, however old (ordered by job, then source)."""
+    rank = (
+        sa.func.row_number()
+        .over(partition_by=(Run.job, Run.source), order_by=_NEWEST)
+        .label("rank")
+    )
+    ranked = sa.select(*_RUN_COLUMNS, rank).subquery()
+    stmt = (
+        sa.select(*(ranked.c[c.key] for c in _RUN_COLUMNS))
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.job, ranked.c.source)
+    )
+    return _records(bind, stmt)
+
+
+def last_run(
+    bind: Engine | Connection, *, job: Job | None = None, outcome: RunOutcome | None = None
+) -> RunRecord | None:
+    """The newest run of `job` (any job by default) that ended with `outcome` (any)."""
+    stmt = sa.select(*_RUN_COLUMNS).order_by(*_NEWEST).limit(1)
+    if job:
+        stmt = stmt.where(Run.job == job)
+    if outcome:
+        stmt = stmt.where(Run.outcome == outcome)
+    found = _records(bind, stmt)
+    return found[0] if found else None
+
+
+def last_finished(
+    bind: Engine | Connection, job: Job, outcomes: Sequence[RunOutcome]
+) -> datetime | None:
+    """When the latest run of `job` with one of `outcomes` finished (None if there is none)."""
     stmt = sa.select(sa.func.max(Run.finished_at)).where(Run.job == job, Run.outcome.in_(outcomes))
     if isinstance(bind, Engine):
         with bind.connect() as conn:
@@ -137,3 +198,102 @@ def last_finished(bind: Engine | Connection, job: str, outcomes: Sequence[str]) 
     else:
         value = bind.execute(stmt).scalar_one_or_none()
     return value
+
+
+def this_host() -> str:
+    """This machine as the run log names it: the host name, plus the pid namespace when the
+    system has one (containers may share a host name, but then not their processes)."""
+    host = socket.gethostname()
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return host
+    return f"{host}#{namespace}"
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process `pid` exists on this machine (whoever owns it)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+ABANDONED = (
+    "abandoned: the process running it ({holder}) is gone; nothing it had not committed was "
+    "kept, the next run redoes it"
+)
+INTERRUPTED = (
+    "interrupted ({signal}): stopped before finishing; nothing it had not committed was kept, "
+    "the next run redoes it"
+)
+
+
+def close_abandoned(
+    engine: Engine,
+    stale_after_s: float,
+    *,
+    now: datetime | None = None,
+    host: str | None = None,
+) -> int:
+    """Close as 'failed: abandoned' the runs left 'running' by a process that is gone.
+
+    A run is abandoned when it was started on this machine by a process that no longer exists,
+    or when its holder keeps no live lease (every writer renews one while it runs) and it
+    started more than `stale_after_s` ago. The leases a dead local process held are given up
+    too, so nobody waits for them to run out. Returns how many runs were closed.
+    """
+    now = now or utcnow()
+    host = host or this_host()
+    cutoff = now - timedelta(seconds=stale_after_s)
+    with engine.connect() as conn:
+        running = conn.execute(
+            sa.select(Run.id, Run.holder, Run.host, Run.pid, Run.started_at).where(
+                Run.outcome == RunOutcome.RUNNING
+            )
+        ).all()
+        if not running:
+            return 0
+        live = set(conn.execute(sa.select(Lease.holder).where(Lease.expires_at > now)).scalars())
+    dead_local: set[str] = set()
+    closing: dict[int, str] = {}
+    for run_id, holder, run_host, pid, started_at in running:
+        if run_host == host and pid is not None and pid != os.getpid() and not pid_alive(pid):
+            dead_local.add(holder)
+            closing[run_id] = holder
+        elif holder not in live and started_at <= cutoff:
+            closing[run_id] = holder
+    if not closing:
+        return 0
+    with engine.begin() as conn:
+        for run_id, holder in closing.items():
+            conn.execute(
+                sa.update(Run)
+                .where(Run.id == run_id, Run.outcome == RunOutcome.RUNNING)
+                .values(
+                    outcome=RunOutcome.FAILED,
+                    finished_at=now,
+                    error=ABANDONED.format(holder=holder),
+                )
+            )
+        if dead_local:
+            conn.execute(sa.delete(Lease).where(Lease.holder.in_(dead_local)))
+    return len(closing)
+
+
+def close_runs_of(engine: Engine, holder: str, error: str, *, now: datetime | None = None) -> int:
+    """Close every run `holder` (this process) still has 'running' as failed with `error`
+    (a one-shot command interrupted by a signal). Never raises for a database error."""
+    with contextlib.suppress(sa.exc.SQLAlchemyError), engine.begin() as conn:
+        result = conn.execute(
+            sa.update(Run)
+            .where(Run.holder == holder, Run.outcome == RunOutcome.RUNNING)
+            .values(outcome=RunOutcome.FAILED, finished_at=now or utcnow(), error=error)
+        )
+        return int(result.rowcount)
+    return 0

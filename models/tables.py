@@ -180,8 +180,16 @@ class Run(Base):
     requests: Mapped[int] = mapped_column(sa.Integer, default=0)
     rows: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    host: Mapped[str | None] = mapped_column(
+        sa.String(200), doc="the machine (and pid namespace) of the process running it"
+    )
+    pid: Mapped[int | None] = mapped_column(sa.Integer, doc="that process's id")
 
-    __table_args__ = (sa.Index("ix_runs_started", "started_at"),)
+    __table_args__ = (
+        sa.Index("ix_runs_started", "started_at"),
+        sa.Index("ix_runs_job_source", "job", "source", "started_at"),
+        sa.Index("ix_runs_outcome", "outcome", "started_at"),
+    )
 
 
 class AssessmentScore(Base):
