@@ -203,18 +203,19 @@ class Daemon:
 
     def _announce_leader(self, lease: LeaseInfo | None, now: datetime) -> None:
         """Standing by: say who leads, once per leader (and when nobody does any more)."""
-        holder = lease.holder if lease is not None and lease.expires_at > now else None
+        live = lease if lease is not None and lease.expires_at > now else None
+        holder = live.holder if live is not None else None
         if holder in (self._announced_leader, self.holder):
             return
         self._announced_leader = holder
-        if holder is None:
+        if live is None:
             log.info("%s standing by: no daemon leads; trying to take the lease", self.holder)
         else:
             log.info(
                 "%s standing by: %s leads (lease until %s); this daemon takes over if it stops",
                 self.holder,
-                holder,
-                lease.expires_at.isoformat(timespec="seconds"),
+                live.holder,
+                live.expires_at.isoformat(timespec="seconds"),
             )
 
     def _start_leading(self, previous: LeaseInfo | None, now: datetime) -> None:
