@@ -318,24 +318,51 @@ class Step:
 
 
 def run_measured(what: str, argv: Sequence[str], env: Mapping[str, str]) -> Step:
-    """Run argv, timing it and taking its peak RSS from wait4 (ru_maxrss is in KiB)."""
+    """Run argv, timing it and taking its peak RSS and CPU time from wait4.
+
+    A child forked from this (large) process would report this process's RSS as its own peak
+    (Linux keeps the high-water mark across exec), so a small launcher process (`measure_main`)
+    starts the command and reports what wait4 said.
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        process = subprocess.Popen(list(argv), stdout=out, stderr=err, env=dict(env))
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - start
-        process.returncode = os.waitstatus_to_exitcode(status)
+        fd, figures = tempfile.mkstemp(suffix=".json")
+        os.close(fd)
+        launcher = [sys.executable, "-S", __file__, "--measure", figures, "--", *argv]
+        subprocess.run(launcher, stdout=out, stderr=err, env=dict(env), check=False)
+        measured = json.loads(Path(figures).read_text(encoding="utf-8"))
+        os.unlink(figures)
         out.seek(0)
         err.seek(0)
         return Step(
             what,
-            seconds,
-            usage.ru_maxrss / 1024,
-            process.returncode,
-            usage.ru_utime + usage.ru_stime,
+            measured["seconds"],
+            measured["maxrss_kib"] / 1024,
+            measured["returncode"],
+            measured["cpu"],
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
         )
+
+
+def measure_main(figures: str, argv: Sequence[str]) -> None:
+    """The launcher: run argv (inheriting stdout/stderr), write its wall time, CPU time, peak
+    RSS and exit code to `figures` as JSON."""
+    start = time.perf_counter()
+    process = subprocess.Popen(list(argv))
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    Path(figures).write_text(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu": usage.ru_utime + usage.ru_stime,
+                "maxrss_kib": usage.ru_maxrss,
+                "returncode": process.returncode,
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 class Hqsync:
@@ -575,6 +602,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--floor", nargs=4, metavar=("BASE", "SID", "TOKEN", "DB"), help=argparse.SUPPRESS
     )
+    if argv is None and sys.argv[1:2] == ["--measure"]:
+        measure_main(sys.argv[2], sys.argv[4:])
+        return
     args = parser.parse_args(argv)
     if args.floor:
         floor_main(*args.floor)
