@@ -1,0 +1,1 @@
+"""Ingestion: a source snapshot's cells read, checked and turned into rows to store."""
