@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 from hqsync.config.settings import TabNames
 from hqsync.sync.interfaces import CellValue
@@ -238,3 +239,32 @@ def changed(record: Record, values: Mapping[str, CellValue]) -> dict[str, CellVa
 def without(head: Sequence[str], *names: str) -> tuple[str, ...]:
     """A header row without some columns."""
     return tuple(name for name in head if name not in names)
+
+
+def app(
+    keys: Keys = UNIQUEID,
+    *,
+    hospitals: Sequence[Record | None] | None = None,
+    assessments: Sequence[Record | None] | None = None,
+    findings: Sequence[Record | None] | None = None,
+    heads: tuple[Sequence[str], Sequence[str], Sequence[str]] = (H_HEAD, A_HEAD, F_HEAD),
+) -> dict[str, Rows]:
+    """The three tabs of the standard app (keyword arguments replace a tab's records)."""
+    h_head, a_head, f_head = heads
+    return {
+        "hospitals": table(h_head, hospital_records(keys) if hospitals is None else hospitals),
+        "assessments": table(
+            a_head, assessment_records(keys) if assessments is None else assessments
+        ),
+        "findings": table(f_head, finding_records(keys) if findings is None else findings),
+    }
+
+
+def restamp(records: Sequence[Record], stamp: str) -> list[dict[str, Any]]:
+    """Records with `Last Modified` written as `stamp` (a date-time in another locale)."""
+    return [changed(record, {"Last Modified": stamp}) for record in records]
+
+
+def trim(records: Sequence[Record], head: Sequence[str]) -> list[dict[str, Any]]:
+    """Records without the cells of columns `head` lacks."""
+    return [{k: v for k, v in record.items() if k in head} for record in records]
