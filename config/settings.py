@@ -14,11 +14,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hqsync.config.errors import ConfigError
-from hqsync.config.vocabulary import TAB_KINDS, Backend, Language, TabKind
+from hqsync.config.vocabulary import TAB_KINDS, Backend, Language, TabKind, fold
 
 CONFIG_ENV = "HQSYNC_CONFIG"
 OTHER_ENV = frozenset(
@@ -84,6 +85,14 @@ class SourceSettings:
     backend: Backend
     spreadsheet: str
     tabs: TabNames = field(default_factory=TabNames)
+    locale: str | None = None
+    """The data locale of the sheet's text dates and numbers (`en_US`); None: on Google the
+    spreadsheet's own locale, on xlsx vi_VN."""
+    columns: Mapping[str, Mapping[str, str]] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
+    """Tab kind → field → the header that holds it in this sheet (`[sources.columns.<tab>]`);
+    a field left out is matched by its aliases. Field names are checked by the ingest layer."""
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,7 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "scoring": ("rule_set_dirs",),
     "daemon": ("lease_s", "misfire_grace_s"),
 }
-_SOURCE_KEYS = ("name", "backend", "spreadsheet", "tabs")
+_SOURCE_KEYS = ("name", "backend", "spreadsheet", "tabs", "locale", "columns")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 _SHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
@@ -387,8 +396,82 @@ def _sources(items: object, base: Path) -> tuple[SourceSettings, ...]:
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{where}.tabs.{key} must be a non-empty tab name")
         tabs = TabNames(**{str(k): str(tabs_raw.get(k, DEFAULT_TABS[k])) for k in TAB_KINDS})
-        result.append(SourceSettings(name=name, backend=backend, spreadsheet=sheet, tabs=tabs))
+        result.append(
+            SourceSettings(
+                name=name,
+                backend=backend,
+                spreadsheet=sheet,
+                tabs=tabs,
+                locale=parse_source_locale(item.get("locale"), f"sources[{name}].locale"),
+                columns=parse_source_columns(item.get("columns"), f"sources[{name}].columns"),
+            )
+        )
     return tuple(result)
+
+
+_LOCALE_NAME = re.compile(r"([A-Za-z]{2,3})(?:[_-]([A-Za-z]{2}|\d{3}))?")
+_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def parse_source_locale(value: object, key: str) -> str | None:
+    """A source's `locale` (`vi_VN`, `en-us`, `fr`) spelt canonically (`en_US`); None if unset.
+
+    Raises ConfigError naming `key` when the value is not an `ll` or `ll_CC` locale name.
+    """
+    if value is None:
+        return None
+    match = _LOCALE_NAME.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ConfigError(
+            f"{key} = {value!r}: not a locale name; write e.g. 'vi_VN', 'en_US' or 'en_GB' "
+            "(the data locale of the AppSheet table), or leave it out"
+        )
+    language, country = match.groups()
+    return language.lower() if country is None else f"{language.lower()}_{country.upper()}"
+
+
+def parse_source_columns(value: object, key: str) -> Mapping[str, Mapping[str, str]]:
+    """A source's `[sources.columns.<tab>]` tables: tab kind → field → header, immutable.
+
+    Checks the shape only: known tab kinds, field names written like `finding_id`, non-empty
+    header texts, and no header (compared with `fold`, as headers are matched) given to two
+    fields of one tab. Raises ConfigError naming the key, e.g. `sources[cantho].columns.findings.
+    result`. Whether each field exists in the sheet contract is checked by the ingest layer.
+    """
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping):
+        raise ConfigError(
+            f"{key} must be tables of headers, e.g. [sources.columns.findings] "
+            'with finding_id = "Row ID"'
+        )
+    tabs: dict[str, Mapping[str, str]] = {}
+    for tab, fields in value.items():
+        where = f"{key}.{tab}"
+        if tab not in TAB_KINDS:
+            raise ConfigError(f"unknown config key {where}; known: {', '.join(TAB_KINDS)}")
+        if not isinstance(fields, Mapping):
+            raise ConfigError(f'{where} must be a table of field = "header in your sheet"')
+        headers: dict[str, str] = {}
+        mapped: dict[str, str] = {}
+        for name, header in fields.items():
+            field_key = f"{where}.{name}"
+            if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
+                raise ConfigError(f"{field_key}: not a field name (e.g. finding_id, result)")
+            if not isinstance(header, str) or not fold(header):
+                raise ConfigError(
+                    f"{field_key} = {header!r}: must be the text of a header in the tab, "
+                    "with at least one letter or digit"
+                )
+            other = headers.setdefault(fold(header), name)
+            if other != name:
+                raise ConfigError(
+                    f"{field_key} = {header!r}: that header is already given to {where}.{other}; "
+                    "one column holds one field"
+                )
+            mapped[name] = header.strip()
+        tabs[tab] = MappingProxyType(mapped)
+    return MappingProxyType(tabs)
 
 
 def _str(section: Mapping[str, Any], where: str, key: str, default: str | None) -> str:
