@@ -27,8 +27,8 @@ from hqsync.models.tables import (
     RejectedRow,
     SourceMemo,
 )
-from hqsync.sync import memo as memo_module
-from hqsync.sync.memo import SETTLED, MemoScan, TabMemo, text_digest
+from hqsync.sync.ingest import memo as memo_module
+from hqsync.sync.ingest.memo import SETTLED, MemoScan, TabMemo, text_digest
 from hqsync.sync.upsert import UpsertCounts, store_snapshot
 from tests.ingest.backends import memory_snapshot
 from tests.ingest.catalogue import A_HEAD, BV01, BV02, DG01, DG02, F_HEAD, H_HEAD
