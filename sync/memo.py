@@ -3,6 +3,6 @@
 
 from __future__ import annotations
 
-from hqsync.sync.ingest.memo import MemoScan, Settled, TabMemo, marshallable, text_digest
+from hqsync.sync.ingest.memo import Settled, TabMemo
 
-__all__ = ["MemoScan", "Settled", "TabMemo", "marshallable", "text_digest"]
+__all__ = ["Settled", "TabMemo"]
