@@ -30,6 +30,7 @@ from hqsync.sync.ingest.cells import (
     Outcome,
     attempt,
     blank,
+    cell_key,
     raw_and_extra,
 )
 from hqsync.sync.ingest.contract import FIELDS, REQUIRED_VALUES, ROW_NOUNS
@@ -252,7 +253,7 @@ class _TabParser:
         scan, memo_hashes = self.scan, self.memo_hashes
         in_place = scan if scan is not None and scan.has_previous else None
         has_children = self.tab.kind != TabKind.FINDINGS
-        own_key_index = self.tab.match.fields[self.key_field]
+        own_key, own_key_index = self.ctx.coerce.own_key, self.tab.match.fields[self.key_field]
         hashers: dict[str, blake2b] = {}
         for row_number, row in self._visiting():
             if not row:
@@ -268,7 +269,7 @@ class _TabParser:
                     continue  # same cells, same context, same place as the stored row
                 known_key = known_by_hash.get(digest)
                 if known_key is None and in_place is not None and in_place.seen_before(digest):
-                    known_key = self._own_key_of(row, own_key_index)
+                    known_key = cell_key(own_key, row, own_key_index)
                 if known_key is not None and known_key not in seen:
                     # Same cells, same context as the stored row: unchanged, no need to parse.
                     seen[known_key] = row_number
@@ -280,13 +281,6 @@ class _TabParser:
                     continue
             self._parse_row(row_number, row, digest, has_context=context is not None)
         return stored, Parents(parents), scan
-
-    def _own_key_of(self, row: Sequence[CellValue], index: int) -> str | None:
-        """The row's own key, or None when its cell holds none or cannot be read."""
-        try:
-            return self.ctx.coerce.own_key(row[index] if index < len(row) else None)
-        except CellProblem:
-            return None
 
     def _parse_row(
         self, row_number: int, row: Sequence[CellValue], digest: str, *, has_context: bool

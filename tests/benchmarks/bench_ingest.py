@@ -33,6 +33,8 @@ if str(ROOT) not in sys.path:
 
 from hqsync.config.rulesets import load_rule_sets  # noqa: E402
 from hqsync.config.settings import TabNames  # noqa: E402
+from hqsync.config.utils import paused_gc  # noqa: E402
+from hqsync.config.vocabulary import TAB_KINDS  # noqa: E402
 from hqsync.models.store import create_store_engine, migrate  # noqa: E402
 from hqsync.models.tables import (  # noqa: E402
     Assessment,
@@ -43,13 +45,9 @@ from hqsync.models.tables import (  # noqa: E402
     SourceMemo,
 )
 from hqsync.sync.google import decode_values, tab_rows  # noqa: E402
+from hqsync.sync.ingest.normalise import normalise_source  # noqa: E402
+from hqsync.sync.ingest.rows import NormalisedSource  # noqa: E402
 from hqsync.sync.interfaces import RawTab, SourceSnapshot  # noqa: E402
-from hqsync.sync.normalise import (  # noqa: E402
-    TAB_KINDS,
-    NormalisedSource,
-    normalise_source,
-    paused_gc,
-)
 from hqsync.sync.upsert import (  # noqa: E402
     UpsertCounts,
     read_memos,
