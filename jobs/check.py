@@ -180,7 +180,7 @@ def _with(finding: SourceFinding, **changes: Any) -> SourceFinding:
 
 
 def _check_tab(kind: str, title: str, tab: Any, available: tuple[str, ...]) -> TabFinding:
-    from hqsync.sync.normalise import match_headers
+    from hqsync.sync.ingest.headers import match_headers
 
     if tab is None:
         present = ", ".join(repr(t) for t in available) or "none"

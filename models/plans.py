@@ -69,7 +69,7 @@ class TabPlan:
 class StoredMemo:
     """One row of `source_memos`: a tab's memo as the last sync left it.
 
-    The same fields as `hqsync.sync.memo.TabMemo`, which ingestion converts to and from.
+    The same fields as `hqsync.sync.ingest.memo.TabMemo`, which ingestion converts to and from.
     """
 
     tab_kind: str

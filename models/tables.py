@@ -148,7 +148,7 @@ class SourceState(Base):
 
 
 class SourceMemo(Base):
-    """A compact picture of one tab as it was after a source's last sync (see sync/memo.py).
+    """A compact picture of one tab as it was after a source's last sync (see sync/ingest/memo.py).
 
     Lets the next sync skip the tab's unchanged rows without reading their stored hashes.
     Written in the same transaction as the rows it describes; any sync without one deletes it.

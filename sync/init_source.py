@@ -18,7 +18,7 @@ from typing import Any
 from hqsync.config.errors import SourceError
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import TAB_KINDS, Settings, SourceSettings
-from hqsync.sync.normalise import FIELDS
+from hqsync.sync.ingest.contract import FIELDS
 
 VALIDATED_ROWS = 5000
 """How many data rows (below the header) carry the dropdowns in a new workbook."""

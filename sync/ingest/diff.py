@@ -31,8 +31,8 @@ from hqsync.config.errors import StaleMemoError, StoreError
 from hqsync.config.vocabulary import TabKind
 from hqsync.models.plans import FindingBefore, LiveRow, StoredRow, TabPlan, Values
 from hqsync.sync.ingest.counts import TabCounts
-from hqsync.sync.memo import Settled
-from hqsync.sync.normalise import Rejection, SourceRow
+from hqsync.sync.ingest.memo import Settled
+from hqsync.sync.ingest.rows import Rejection, SourceRow
 
 _key_of = attrgetter("key")
 _hash_of = attrgetter("row_hash")
@@ -276,8 +276,8 @@ def finding_history(
 ) -> tuple[list[Values], set[str]]:
     """Rows of `finding_changes` for the findings whose result changed, came back or went, and
     the assessments they belong to (before and after): these must be scored again."""
-    touched = {row.fields["assessment_id"] for row in comparison.inserts}
-    touched.update(row.fields["assessment_id"] for row in comparison.changed)
+    touched = {str(row.fields["assessment_id"]) for row in comparison.inserts}
+    touched.update(str(row.fields["assessment_id"]) for row in comparison.changed)
     history: list[Values] = []
     for row in comparison.changed:
         old_result, old_assessment = before[row.key]

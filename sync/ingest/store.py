@@ -24,9 +24,10 @@ from hqsync.models.plans import FindingBefore, StoredMemo, StoredRow, StoredRows
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.ingest import diff
 from hqsync.sync.ingest.counts import UpsertCounts
+from hqsync.sync.ingest.memo import Settled, TabMemo
+from hqsync.sync.ingest.normalise import normalise_source
+from hqsync.sync.ingest.rows import NormalisedSource, Rejection, SourceRow
 from hqsync.sync.interfaces import SourceSnapshot
-from hqsync.sync.memo import Settled, TabMemo
-from hqsync.sync.normalise import NormalisedSource, Rejection, SourceRow, normalise_source
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def store_snapshot(
 
 
 def read_memos(conn: Connection, source: str) -> dict[str, TabMemo]:
-    """Tab kind → the memo the last sync of `source` left (see `hqsync.sync.memo`), for
+    """Tab kind → the memo the last sync of `source` left (see `hqsync.sync.ingest.memo`), for
     `normalise_source(memos=...)`. On PostgreSQL the memo rows stay locked until the
     transaction ends, so two syncs of one source cannot both trust the same memo."""
     return {kind: _tab_memo(memo) for kind, memo in source_rows.read_memos(conn, source).items()}

@@ -17,15 +17,11 @@ import pytest
 from hqsync.config.errors import SourceError
 from hqsync.config.settings import SourceSettings, settings_from_mapping
 from hqsync.config.vocabulary import TAB_KINDS, fold
+from hqsync.sync.ingest.contract import FIELDS
 from hqsync.sync.ingest.locale import parse_text_date, parse_text_datetime, resolve_locale
 from hqsync.sync.ingest.mapping import check_mapped_fields
 from tests.appsheet.catalogue import BACKENDS, CASES, CONVENTIONS, AppSheetCase
 from tests.appsheet.sheets import PACKED_UUID, UNIQUEID, UUID
-
-try:  # the sheet contract moves into hqsync.sync.ingest.contract with issue 10
-    from hqsync.sync.ingest.contract import FIELDS  # type: ignore[import-not-found]
-except ImportError:
-    from hqsync.sync.normalise import FIELDS
 
 KNOWN_FIELDS = {tab: [spec.name for spec in FIELDS[tab]] for tab in TAB_KINDS}
 ALIASES = {
@@ -172,8 +168,8 @@ def run_case(case: AppSheetCase, backend: str, tmp_path: Path, previous: bool = 
     Assumes the ingest API after issue 10 + 11: `normalise_source(snapshot, source_settings,
     rule_sets, locale=...)` reading `columns`; the lead adapts this when wiring.
     """
-    from hqsync.config.rulesets import load_rule_sets
-    from hqsync.sync.normalise import normalise_source
+    from hqsync.config.ruleset_loader import load_rule_sets
+    from hqsync.sync.ingest.normalise import normalise_source
     from tests.ingest.backends import BACKENDS as INGEST_BACKENDS
 
     source = source_settings(case, backend)

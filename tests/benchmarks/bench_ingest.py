@@ -47,9 +47,10 @@ from hqsync.models.tables import (  # noqa: E402
 )
 from hqsync.sync.google import decode_values, tab_rows  # noqa: E402
 from hqsync.sync.ingest.counts import UpsertCounts  # noqa: E402
+from hqsync.sync.ingest.normalise import normalise_source  # noqa: E402
+from hqsync.sync.ingest.rows import NormalisedSource  # noqa: E402
 from hqsync.sync.ingest.store import read_memos, upsert_source  # noqa: E402
 from hqsync.sync.interfaces import RawTab, SourceSnapshot  # noqa: E402
-from hqsync.sync.normalise import NormalisedSource, normalise_source  # noqa: E402
 from tests.ingest.catalogue import A_HEAD, F_HEAD, H_HEAD  # noqa: E402
 
 SOURCE = "bench"

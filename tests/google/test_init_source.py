@@ -9,8 +9,10 @@ from openpyxl import Workbook, load_workbook
 
 from hqsync.config.errors import SourceError
 from hqsync.config.settings import GoogleSettings, Settings, SourceSettings, TabNames
+from hqsync.config.vocabulary import fold
+from hqsync.sync.ingest.contract import FIELDS, accepted_words
+from hqsync.sync.ingest.headers import match_headers
 from hqsync.sync.init_source import init_source, tab_layouts
-from hqsync.sync.normalise import FIELDS, accepted_words, fold, match_headers
 from hqsync.sync.xlsx import XlsxSourceReader
 from tests.fake_google import FakeGoogle
 from tests.google.conftest import READER

@@ -8,8 +8,9 @@ from functools import cache
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import TabNames
 from hqsync.scoring.ruleset import RuleSet
+from hqsync.sync.ingest.normalise import normalise_source
+from hqsync.sync.ingest.rows import NormalisedSource
 from hqsync.sync.interfaces import CellValue, SourceSnapshot
-from hqsync.sync.normalise import NormalisedSource, normalise_source
 from tests.ingest.backends import memory_snapshot
 from tests.ingest.catalogue import (
     A_HEAD,

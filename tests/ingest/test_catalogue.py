@@ -9,8 +9,10 @@ import pytest
 
 from hqsync.config.errors import SourceError
 from hqsync.config.ruleset_loader import load_rule_sets
+from hqsync.config.vocabulary import TAB_KINDS
 from hqsync.scoring.ruleset import RuleSet
-from hqsync.sync.normalise import TAB_KINDS, NormalisedSource, normalise_source
+from hqsync.sync.ingest.normalise import normalise_source
+from hqsync.sync.ingest.rows import NormalisedSource
 from tests.ingest.backends import BACKENDS, Backend
 from tests.ingest.catalogue import CASES, Case
 

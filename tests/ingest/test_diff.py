@@ -12,8 +12,8 @@ from hqsync.config.errors import StaleMemoError, StoreError
 from hqsync.config.vocabulary import KEY_FIELDS, TabKind
 from hqsync.models.plans import StoredRow
 from hqsync.sync.ingest import diff
-from hqsync.sync.memo import DIGEST_BYTES, SETTLED, Settled, short_digest
-from hqsync.sync.normalise import Rejection, SourceRow
+from hqsync.sync.ingest.memo import DIGEST_BYTES, SETTLED, Settled, short_digest
+from hqsync.sync.ingest.rows import Rejection, SourceRow
 
 NOW = datetime(2026, 2, 1, 3, 0, tzinfo=UTC)
 SOURCE = "cantho"

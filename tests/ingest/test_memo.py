@@ -27,10 +27,10 @@ from hqsync.models.tables import (
     RejectedRow,
     SourceMemo,
 )
-from hqsync.sync import memo as memo_module
+from hqsync.sync.ingest import memo as memo_module
 from hqsync.sync.ingest.counts import UpsertCounts
+from hqsync.sync.ingest.memo import SETTLED, MemoScan, TabMemo, text_digest
 from hqsync.sync.ingest.store import store_snapshot
-from hqsync.sync.memo import SETTLED, MemoScan, TabMemo, text_digest
 from tests.ingest.backends import memory_snapshot
 from tests.ingest.catalogue import A_HEAD, BV01, BV02, DG01, DG02, F_HEAD, H_HEAD
 from tests.ingest.sheets import rule_sets, with_cell

@@ -1,34 +1,24 @@
-"""Normalising cells, headers and rows: value tables, invariants, and skipping unchanged rows."""
+"""normalise_source: rows stored or rejected, the time zone, and skipping unchanged rows."""
 
 from __future__ import annotations
 
 import dataclasses
-import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hqsync.config.errors import SourceError, StoreError
+from hqsync.config.errors import StoreError
 from hqsync.config.settings import TabNames
+from hqsync.config.vocabulary import TAB_KINDS
 from hqsync.models.source_rows import read_stored_rows, stored_hashes
 from hqsync.models.tables import Finding
+from hqsync.sync.ingest.normalise import normalise_source
+from hqsync.sync.ingest.rows import SourceRow, unparsed_row
 from hqsync.sync.ingest.store import upsert_source
-from hqsync.sync.normalise import (
-    FIELDS,
-    accepted_words,
-    cell_text,
-    clean_text,
-    fold,
-    match_headers,
-    normalise_source,
-    parse_datetime_cell,
-    row_hash,
-)
 from tests.ingest.catalogue import (
-    A_HEAD,
     BV01,
     BV02,
     DG01,
@@ -41,129 +31,6 @@ from tests.ingest.catalogue import (
 from tests.ingest.sheets import normalise, rule_sets, snapshot, with_cell
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)
-
-
-@pytest.mark.parametrize(
-    ("cell", "expected"),
-    [
-        ("25/03/2025", datetime(2025, 3, 25)),
-        ("5/3/25", datetime(2025, 3, 5)),
-        ("05.03.2025 8h30", datetime(2025, 3, 5, 8, 30)),
-        ("2025-03-05", datetime(2025, 3, 5)),
-        ("2025-03-05 07:08:09", datetime(2025, 3, 5, 7, 8, 9)),
-        ("2025-03-05T07:08:09Z", datetime(2025, 3, 5, 7, 8, 9, tzinfo=UTC)),
-        (45721, datetime(2025, 3, 5)),
-        (45721.5, datetime(2025, 3, 5, 12)),
-        ("45721,5", datetime(2025, 3, 5, 12)),
-        (date(2025, 3, 5), datetime(2025, 3, 5)),
-        (None, None),
-        ("  ", None),
-    ],
-)
-def test_dates(cell, expected):
-    assert parse_datetime_cell(cell) == expected
-
-
-@pytest.mark.parametrize("cell", ["31/02/2025", "hôm qua", 12, True, "2025-13-01", "1/1/1800"])
-def test_not_dates(cell):
-    with pytest.raises(ValueError):
-        parse_datetime_cell(cell)
-
-
-@pytest.mark.parametrize(
-    ("cell", "expected"),
-    [
-        ("  BV\u00a001 ", "BV 01"),
-        ("'0123", "0123"),
-        ("\u200bDG\u200d01\ufeff", "DG01"),
-        (1234.0, "1234"),
-        (1.1, "1.1"),
-        (7, "7"),
-        (True, "TRUE"),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_cell_text(cell, expected):
-    assert cell_text(cell) == expected
-
-
-vietnamese_words = st.sampled_from(
-    ["Mã bệnh viện", "Kết quả", "Không áp dụng", "Đạt", "Tự đánh giá", "Hội đồng", "Ghi chú"]
-)
-
-
-@settings(deadline=None)
-@given(word=vietnamese_words, upper=st.booleans(), spaces=st.integers(0, 3), nfd=st.booleans())
-def test_fold_ignores_case_spacing_and_unicode_form(word, upper, spaces, nfd):
-    variant = word.upper() if upper else word.lower()
-    variant = " " * spaces + variant.replace(" ", " " * (spaces + 1)) + "\u00a0"
-    if nfd:
-        variant = unicodedata.normalize("NFD", variant)
-    assert fold(variant) == fold(word)
-
-
-@settings(deadline=None)
-@given(st.text())
-def test_clean_text_gives_trimmed_visible_nfc(text):
-    cleaned = clean_text(text)
-    assert cleaned == cleaned.strip()
-    assert unicodedata.is_normalized("NFC", cleaned)
-    assert not any(c in cleaned for c in "\u200b\u200c\u200d\u2060\ufeff\u00a0")
-
-
-@settings(deadline=None)
-@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 12, 31)))
-def test_every_date_form_reads_back(day):
-    midnight = datetime.combine(day, datetime.min.time())
-    serial = (midnight - datetime(1899, 12, 30)).days
-    for cell in (
-        f"{day.day}/{day.month}/{day.year}",
-        f"{day.day:02d}/{day.month:02d}/{day.year}",
-        day.isoformat(),
-        serial,
-        float(serial),
-    ):
-        assert parse_datetime_cell(cell) == midnight, cell
-
-
-@settings(deadline=None)
-@given(st.permutations(A_HEAD))
-def test_headers_match_by_name_in_any_order(headers):
-    match = match_headers("assessments", headers, "Assessments")
-    assert {f: match.names[i] for f, i in match.fields.items()} == {
-        spec.name: spec.header_vi for spec in FIELDS["assessments"]
-    }
-    assert not match.extra
-
-
-def test_every_documented_header_and_word_is_accepted():
-    for kind, specs in FIELDS.items():
-        for spec in specs:
-            for header in (spec.name, spec.header_vi, spec.header_en, *spec.aliases):
-                others = [s.header_vi for s in specs if s.required and s is not spec]
-                match = match_headers(kind, [*others, header], kind)
-                assert match.fields[spec.name] == len(others), (kind, header)
-    assert set(accepted_words()["result"]) == {"met", "not_met", "na", "partial"}
-
-
-def test_unknown_tab_kind_is_a_programming_error():
-    with pytest.raises(ValueError):
-        match_headers("patients", ["x"], "Patients")
-
-
-def test_a_missing_column_names_the_tab_the_field_and_the_headers_found():
-    with pytest.raises(SourceError) as caught:
-        match_headers("hospitals", ["Tên bệnh viện", "Huyện"], "Bệnh viện")
-    message = str(caught.value)
-    assert "'Bệnh viện'" in message and "'hospital_id'" in message and "'Huyện'" in message
-
-
-def test_row_hash_ignores_trailing_empty_cells_only():
-    assert row_hash("c", ("a", 1, None, "")) == row_hash("c", ("a", 1))
-    assert row_hash("c", ("a", 1)) != row_hash("c", ("a", 1.5))
-    assert row_hash("c", ("a", None, 1)) != row_hash("c", ("a", 1))
-    assert row_hash("c", ("a",)) != row_hash("d", ("a",))
 
 
 def test_the_time_zone_is_a_parameter():
@@ -179,11 +46,11 @@ def test_the_time_zone_is_a_parameter():
 
 
 def known_of(data):
-    return {kind: {r.key: r.row_hash for r in data.rows(kind)} for kind in FIELDS}
+    return {kind: {r.key: r.row_hash for r in data.rows(kind)} for kind in TAB_KINDS}
 
 
 def parsed_keys(data):
-    return {r.key for kind in FIELDS for r in data.rows(kind) if r.parsed}
+    return {r.key for kind in TAB_KINDS for r in data.rows(kind) if r.parsed}
 
 
 def test_unchanged_rows_are_not_parsed_again_and_keep_their_hash():
@@ -278,18 +145,7 @@ def test_every_row_is_either_stored_or_rejected(results):
 
 
 def test_an_unchanged_row_is_an_ordinary_frozen_source_row():
-    from hqsync.sync.normalise import SourceRow, _unparsed_row
-
-    row = _unparsed_row("F01", 2, "abc")
+    row = unparsed_row("F01", 2, "abc")
     assert row == SourceRow("F01", 2, {}, {}, {}, "abc", parsed=False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         row.key = "F02"
-
-
-def test_dates_and_text_of_the_same_row_hash_differently_but_stably():
-    from datetime import date as d
-
-    assert row_hash("c", ("a", d(2025, 1, 2))) == row_hash("c", ("a", d(2025, 1, 2)))
-    assert row_hash("c", ("a", d(2025, 1, 2))) != row_hash("c", ("a", "2025-01-02"))
-    assert row_hash("c", ("a", d(2025, 1, 2))) != row_hash("c", ("a", datetime(2025, 1, 2)))
-    assert row_hash("c", ("a", 1)) != row_hash("c", ("a", True))

@@ -10,8 +10,9 @@ neither parsed nor hashed row by row nor looked up in the store. Rows of other b
 hashed one by one and settled when their hash matches the memo's at the same place.
 
 Digests are 8 bytes (blake2b): a changed block or row is taken for unchanged with odds of
-2^-64. Pure: bytes in, bytes out. The store side (reading and writing memos, catching a row
-that takes the key of a settled one) lives in `hqsync.sync.upsert`.
+2^-64. Pure: bytes in, bytes out. Cells are serialised as the row hasher serialises them
+(`hqsync.sync.ingest.hashing.marshallable`). The store side (reading and writing memos, catching
+a row that takes the key of a settled one) lives in `hqsync.sync.ingest.diff`. See ARCHITECTURE.md.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import hashlib
 import marshal
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 from itertools import groupby, repeat
 from operator import eq, itemgetter, ne
 from typing import Any, cast
 
+from hqsync.sync.ingest.hashing import marshallable
 from hqsync.sync.interfaces import CellValue
 
 BLOCK_ROWS = 8
@@ -98,13 +99,6 @@ def text_digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=32).hexdigest()
 
 
-def marshallable(cell: CellValue) -> Any:
-    """A cell `marshal` can serialise: dates and datetimes become tagged ISO text."""
-    if isinstance(cell, datetime | date):
-        return ("@" + type(cell).__name__, cell.isoformat())
-    return cell
-
-
 def block_digests(rows: Sequence[Sequence[CellValue]], block_rows: int) -> list[bytes]:
     """One digest per block of `block_rows` rows, of their cells.
 
@@ -116,7 +110,11 @@ def block_digests(rows: Sequence[Sequence[CellValue]], block_rows: int) -> list[
         return [_digest(marshal.dumps(cast(Any, rows[block]), 2)) for block in blocks]
     except ValueError:  # date cells (some readers) are not marshallable
         return [
-            _digest(marshal.dumps(tuple(tuple(map(marshallable, row)) for row in rows[block]), 2))
+            _digest(
+                marshal.dumps(
+                    cast(Any, tuple(tuple(map(marshallable, row)) for row in rows[block])), 2
+                )
+            )
             for block in blocks
         ]
 
