@@ -42,6 +42,9 @@ class SourceSnapshot:
     """The change marker (Drive modifiedTime, file mtime) at the time of reading."""
     available_tabs: tuple[str, ...] = ()
     """Every tab name the spreadsheet has (for messages about a missing tab)."""
+    locale: str | None = None
+    """The spreadsheet's own locale (Google's `properties.locale`, e.g. `en_US`); None when the
+    file carries none (xlsx)."""
 
 
 @runtime_checkable

@@ -70,7 +70,8 @@ class GoogleSourceReader:
         return self._marker
 
     def read(self, tabs: Sequence[str]) -> SourceSnapshot:
-        """Tab names and sizes (one request), then every wanted tab's values (one request).
+        """Tab names, sizes and the spreadsheet's locale (one request), then every wanted tab's
+        values (one request).
 
         The snapshot's marker is the one from the last `change_marker()` call: taken before
         the values, so a change made while reading is picked up by the next sync.
@@ -80,7 +81,8 @@ class GoogleSourceReader:
             sid,
             "reading",
             lambda: self.client.http.fetch_sheet_metadata(
-                sid, params={"fields": "sheets.properties(title,gridProperties)"}
+                sid,
+                params={"fields": "properties.locale,sheets.properties(title,gridProperties)"},
             ),
         )
         available = tuple(s["properties"]["title"] for s in meta.get("sheets", []))
@@ -108,7 +110,13 @@ class GoogleSourceReader:
                 for name, value_range in zip(wanted, body.get("valueRanges", []), strict=True):
                     rows = tab_rows(value_range.get("values", []))
                     result[name] = RawTab(name=name, rows=rows)
-        return SourceSnapshot(tabs=result, marker=self._marker, available_tabs=available)
+        locale = meta.get("properties", {}).get("locale")
+        return SourceSnapshot(
+            tabs=result,
+            marker=self._marker,
+            available_tabs=available,
+            locale=str(locale) if locale else None,
+        )
 
 
 def open_google_reader(

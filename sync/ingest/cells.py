@@ -3,8 +3,9 @@
 Each field kind has a coercer that takes a cell and returns the parsed value, None for a
 blank cell, or raises `CellProblem` with a machine code and a reason in English and
 Vietnamese. `Coercers` caches outcomes per run: sheets repeat the same words and dates
-thousands of times. Dates are read in Vietnamese order (dd/mm/yyyy), as ISO text or as
-spreadsheet serial numbers (day 0 is `SERIAL_EPOCH`).
+thousands of times. Text dates are read in the source's locale (`hqsync.sync.ingest.locale`:
+dd/mm/yyyy in vi_VN, mm/dd/yyyy in en_US), as ISO text or as spreadsheet serial numbers (day 0
+is `SERIAL_EPOCH`); real date cells and serial numbers mean the same in every locale.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ import math
 import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Generic, Literal, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from hqsync.config.vocabulary import (
     FORMULA_ERRORS,
-    SERIAL_EPOCH,
     AssessmentKind,
     Ownership,
     Result,
@@ -35,6 +35,13 @@ from hqsync.sync.ingest.contract import (
     YES_NO_WORDS,
 )
 from hqsync.sync.ingest.headers import HeaderMatch, column_letter
+from hqsync.sync.ingest.locale import (
+    DEFAULT_LOCALE,
+    SourceLocale,
+    TextDateError,
+    from_serial,
+    parse_text_datetime,
+)
 from hqsync.sync.ingest.rows import FieldValue, JsonCell
 from hqsync.sync.ingest.text import clean_free_text, clean_text
 from hqsync.sync.interfaces import CellValue
@@ -107,17 +114,14 @@ def _check_error(value: CellValue) -> None:
         )
 
 
-_DMY = re.compile(
-    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})"
-    r"(?:[ ,T]+(\d{1,2})[:h](\d{2})(?::(\d{2}))?)?$"
-)
-
-
-def parse_datetime_cell(value: CellValue) -> datetime | None:
+def parse_datetime_cell(
+    value: CellValue, locale: SourceLocale = DEFAULT_LOCALE
+) -> datetime | None:
     """A naive or aware datetime from a serial number, a date/datetime or text; None when blank.
 
-    Text may be `dd/mm/yyyy`, `d/m/yy` (Vietnamese order, optionally with `HH:MM[:SS]`) or ISO.
-    Raises ValueError when the value is not a date.
+    Text is read in `locale` (`dd/mm/yyyy` in vi_VN, `mm/dd/yyyy` in en_US, optionally with a
+    24- or 12-hour time) or as ISO. Raises ValueError when the value is not a date (a
+    `TextDateError`, naming the locale, for text).
     """
     if value is None:
         return None
@@ -128,30 +132,12 @@ def parse_datetime_cell(value: CellValue) -> datetime | None:
     elif isinstance(value, bool):
         raise ValueError("a TRUE/FALSE cell is not a date")
     elif _is_number(value):
-        result = _from_serial(float(cast(float, value)))
+        result = from_serial(float(cast(float, value)))
     elif isinstance(value, str):
-        text = clean_text(value)
-        if not text:
+        parsed = parse_text_datetime(clean_text(value), locale)
+        if parsed is None:
             return None
-        match = _DMY.match(text)
-        if match:
-            day, month, year, hour, minute, second = match.groups()
-            full_year = int(year) + (2000 if len(year) == 2 else 0)
-            result = datetime(
-                full_year,
-                int(month),
-                int(day),
-                int(hour or 0),
-                int(minute or 0),
-                int(second or 0),
-            )
-        elif re.match(r"^\d{4}-\d{1,2}-\d{1,2}", text):
-            result = datetime.fromisoformat(text.replace(" ", "T", 1))
-        else:
-            number = parse_number(text)
-            if number is None:
-                raise ValueError(f"{text!r} is not a date")
-            result = _from_serial(number)
+        result = parsed
     else:
         raise ValueError(f"{value!r} is not a date")
     if not _MIN_YEAR <= result.year <= _MAX_YEAR:
@@ -159,28 +145,23 @@ def parse_datetime_cell(value: CellValue) -> datetime | None:
     return result
 
 
-def _from_serial(number: float) -> datetime:
-    """The datetime of a spreadsheet serial number (days since SERIAL_EPOCH)."""
-    if not 0 < number < 2_958_466:
-        raise ValueError(f"{number!r} is not a date serial number")
-    # Round to the second: serial fractions carry binary noise.
-    return SERIAL_EPOCH + timedelta(seconds=round(number * 86400))
-
-
-def _date_problem(value: CellValue, detail: str) -> CellProblem:
-    """The problem of a cell that is not a (plausible) date."""
-    if "plausible" in detail:
+def _date_problem(value: CellValue, error: ValueError, locale: SourceLocale) -> CellProblem:
+    """The problem of a cell that is not a (plausible) date in `locale`."""
+    if isinstance(error, TextDateError):
+        return CellProblem("bad_date", error.reason_en, error.reason_vi)
+    order, example = locale.order, locale.example
+    if "plausible" in str(error):
         return CellProblem(
             "bad_date",
             f"{_show(value)} reads as a date outside {_MIN_YEAR}–{_MAX_YEAR}; "
-            "write dd/mm/yyyy, e.g. 25/03/2025",
+            f"write {order}, e.g. {example}",
             f"{_show(value)} là một ngày ngoài khoảng {_MIN_YEAR}–{_MAX_YEAR}; "
-            "hãy nhập dạng dd/mm/yyyy, ví dụ 25/03/2025",
+            f"hãy nhập dạng {order}, ví dụ {example}",
         )
     return CellProblem(
         "bad_date",
-        f"{_show(value)} is not a date; write dd/mm/yyyy, e.g. 25/03/2025",
-        f"{_show(value)} không phải là ngày hợp lệ; hãy nhập dạng dd/mm/yyyy, ví dụ 25/03/2025",
+        f"{_show(value)} is not a date; write {order}, e.g. {example}",
+        f"{_show(value)} không phải là ngày hợp lệ; hãy nhập dạng {order}, ví dụ {example}",
     )
 
 
@@ -209,16 +190,6 @@ def _free_text_checked(value: CellValue) -> str | None:
     """A free-text cell (names, notes)."""
     _check_error(value)
     return _free_text(value)
-
-
-def _day(value: CellValue) -> date | None:
-    """A date cell (any time of day is dropped)."""
-    _check_error(value)
-    try:
-        parsed = parse_datetime_cell(value)
-    except ValueError as exc:
-        raise _date_problem(value, str(exc)) from None
-    return None if parsed is None else parsed.date()
 
 
 def _word_table(words: Mapping[W, Sequence[str]]) -> dict[str, W]:
@@ -321,7 +292,6 @@ _COMPUTES: Mapping[str, Compute] = {
     "kind": KIND,
     "status": STATUS,
     "result": RESULT,
-    "day": _day,
 }
 
 
@@ -368,12 +338,18 @@ class Coercers:
 
     Kinds: 'key', 'text', 'yes_no', 'ownership', 'kind', 'status', 'result', 'day' (a date)
     and 'moment' (an aware UTC datetime; a naive cell is taken to be in the run's time zone).
+    Text dates are read in the source's `locale`.
     """
 
-    def __init__(self, zone: ZoneInfo) -> None:
+    def __init__(self, zone: ZoneInfo, locale: SourceLocale = DEFAULT_LOCALE) -> None:
         self.zone = zone
+        self.locale = locale
         self._caches: dict[str, dict[Hashable, Outcome]] = {}
-        self._computes: dict[str, Compute] = {**_COMPUTES, "moment": self._moment}
+        self._computes: dict[str, Compute] = {
+            **_COMPUTES,
+            "day": self._day,
+            "moment": self._moment,
+        }
 
     def plan(self, kind: str) -> tuple[dict[Hashable, Outcome], Compute]:
         """The cache and the uncached function of one kind (for normalise's per-cell loop,
@@ -400,13 +376,22 @@ class Coercers:
         """A row's own key: unique per row, so not worth caching."""
         return _key(value)
 
+    def _day(self, value: CellValue) -> date | None:
+        """A date cell (any time of day is dropped)."""
+        _check_error(value)
+        try:
+            parsed = parse_datetime_cell(value, self.locale)
+        except ValueError as exc:
+            raise _date_problem(value, exc, self.locale) from None
+        return None if parsed is None else parsed.date()
+
     def _moment(self, value: CellValue) -> datetime | None:
         """A datetime cell as an aware UTC datetime."""
         _check_error(value)
         try:
-            parsed = parse_datetime_cell(value)
+            parsed = parse_datetime_cell(value, self.locale)
         except ValueError as exc:
-            raise _date_problem(value, str(exc)) from None
+            raise _date_problem(value, exc, self.locale) from None
         if parsed is None:
             return None
         if parsed.tzinfo is None:

@@ -1,7 +1,7 @@
 """The one row hasher: what a source row is stored under, and how a re-sync knows it unchanged.
 
 A row's hash covers its cells and everything else its parsed fields depend on (the tab's
-header mapping, the time zone, the rule set it is read against). The store keeps it beside
+header mapping, the time zone, the source's locale, the rule set it is read against). The store keeps it beside
 the parsed row; on the next sync a row whose hash matches the stored one is not parsed again
 (see ARCHITECTURE.md, ingestion). `normalise_source` hashes every row through `row_digest`,
 and `row_hash` is the same function with its context spelt out, so the stored bytes have one
@@ -20,6 +20,7 @@ from typing import Any
 
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.ingest.headers import HeaderMatch
+from hqsync.sync.ingest.locale import DEFAULT_LOCALE, SourceLocale
 from hqsync.sync.interfaces import CellValue
 
 HASH_VERSION = 1
@@ -41,12 +42,20 @@ def marshallable(cell: CellValue) -> Marshallable:
     return cell
 
 
-def tab_context(tab_kind: str, match: HeaderMatch, timezone: str) -> str:
+def tab_context(
+    tab_kind: str, match: HeaderMatch, timezone: str, locale: SourceLocale | None = None
+) -> str:
     """What every row of one tab is read against besides its cells, as hashed text.
 
-    The tab kind goes in as plain text (a `TabKind` member's repr would change every hash)."""
+    The tab kind goes in as plain text (a `TabKind` member's repr would change every hash).
+    The locale (how text dates are read) and the column mapping go in only when they differ
+    from vi_VN without a mapping, so the hashes stored before locales existed stay valid."""
     fields = tuple(match.fields.items())
-    return repr((HASH_VERSION, str(tab_kind), match.names, fields, timezone))
+    context = (HASH_VERSION, str(tab_kind), match.names, fields, timezone)
+    if (locale is None or locale == DEFAULT_LOCALE) and not match.mapped:
+        return repr(context)
+    name = (locale or DEFAULT_LOCALE).name
+    return repr((*context, name, tuple(sorted(match.mapped))))
 
 
 def rule_set_context(rule_set: RuleSet) -> str:

@@ -3,7 +3,7 @@
 Pure: cells in, `NormalisedSource` out. Every row that cannot be used becomes a `Rejection` with
 a reason in English and Vietnamese naming the column as the sheet spells it; good rows are never
 held back by bad ones. Only problems with the source as a whole (a missing tab, a missing or
-ambiguous column) raise `SourceError`. Tabs are read parents first (hospitals, assessments,
+ambiguous column, a mapped header the tab lacks) raise `SourceError`. Tabs are read parents first (hospitals, assessments,
 findings) so that each row's references can be checked. A re-sync skips work on rows it can
 show unchanged: by their hash (`known`) or, for findings, by the last sync's memo (`memos`);
 see ARCHITECTURE.md, ingestion.
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from hqsync.config.errors import SourceError
 from hqsync.config.settings import TabNames
 from hqsync.config.utils import paused_gc
-from hqsync.config.vocabulary import KEY_FIELDS, TabKind
+from hqsync.config.vocabulary import KEY_FIELDS, TAB_KINDS, TabKind
 from hqsync.scoring.ruleset import RuleSet, resolve_standard
 from hqsync.sync.ingest.cells import (
     FIELD_COERCERS,
@@ -36,10 +36,13 @@ from hqsync.sync.ingest.cells import (
 from hqsync.sync.ingest.contract import FIELDS, REQUIRED_VALUES, ROW_NOUNS
 from hqsync.sync.ingest.hashing import context_hasher, row_digest, tab_context
 from hqsync.sync.ingest.headers import HeaderMatch, match_headers
+from hqsync.sync.ingest.locale import SourceLocale, source_locale
+from hqsync.sync.ingest.mapping import check_mapped_fields
 from hqsync.sync.ingest.memo import MemoScan, TabMemo, text_digest
 from hqsync.sync.ingest.references import (
     HOSPITAL_RULES,
     Parent,
+    ParentColumns,
     Parents,
     References,
     StandardResolver,
@@ -68,6 +71,9 @@ def normalise_source(
     resolver: StandardResolver | None = None,
     known: Mapping[str, Mapping[str, str]] | None = None,
     memos: Mapping[str, TabMemo] | None = None,
+    columns: Mapping[str, Mapping[str, str]] | None = None,
+    locale: SourceLocale | None = None,
+    source: str = "?",
 ) -> NormalisedSource:
     """Turn a source snapshot into usable rows per tab and rejections with reasons.
 
@@ -78,19 +84,32 @@ def normalise_source(
     unchanged rows skip parsing: they come back with `parsed=False` and empty fields. `memos`
     (tab kind → the memo the last sync left) lets the findings rows it shows unchanged in
     place skip even hashing: they are counted in `settled`, not returned.
+
+    `columns` is the source's column mapping (tab kind → field → header; a ConfigError naming
+    `sources[<source>].columns...` when it names a field the contract lacks). `locale` is how
+    text dates and numbers are read; None: the snapshot's own (a Google spreadsheet's locale),
+    else vi_VN (see `hqsync.sync.ingest.locale.resolve_locale`).
     """
+    columns = columns or {}
+    check_mapped_fields(source, columns, _FIELD_NAMES)
+    read_in = locale if locale is not None else source_locale(snapshot.locale)
     with paused_gc():
         return _normalise(
             snapshot,
             tabs,
             _Context(
-                Coercers(ZoneInfo(timezone)),
+                Coercers(ZoneInfo(timezone), read_in),
                 References(rule_sets, resolver or resolve_standard),
                 timezone=timezone,
+                locale=read_in,
+                columns=columns,
             ),
             known=known or {},
             memos=memos or {},
         )
+
+
+_FIELD_NAMES = {kind: tuple(spec.name for spec in FIELDS[kind]) for kind in TAB_KINDS}
 
 
 @dataclass
@@ -110,6 +129,8 @@ class _Context:
     coerce: Coercers
     refs: References
     timezone: str
+    locale: SourceLocale
+    columns: Mapping[str, Mapping[str, str]]
     rejections: list[Rejection] = field(default_factory=list)
 
 
@@ -122,7 +143,7 @@ def _normalise(
     memos: Mapping[str, TabMemo],
 ) -> NormalisedSource:
     """Read the three tabs, parents first, each checked against the rows of its parent tab."""
-    read = _read_tabs(snapshot, tabs)
+    read = _read_tabs(snapshot, tabs, ctx.columns)
     hospitals_tab = read[TabKind.HOSPITALS]
     hospitals, hospital_parents, _ = _TabParser(
         hospitals_tab, ctx, HOSPITAL_RULES, known.get(TabKind.HOSPITALS, {})
@@ -161,7 +182,9 @@ def _normalise(
     )
 
 
-def _read_tabs(snapshot: SourceSnapshot, tabs: TabNames) -> dict[TabKind, _Tab]:
+def _read_tabs(
+    snapshot: SourceSnapshot, tabs: TabNames, columns: Mapping[str, Mapping[str, str]]
+) -> dict[TabKind, _Tab]:
     """Each tab kind's tab with its header row matched; SourceError when one is unusable."""
     read: dict[TabKind, _Tab] = {}
     for kind, name in tabs.as_dict().items():
@@ -177,7 +200,7 @@ def _read_tabs(snapshot: SourceSnapshot, tabs: TabNames) -> dict[TabKind, _Tab]:
                 f"tab {name!r} has no header row; row 1 must name the columns "
                 f"(e.g. {', '.join(repr(s.header_vi) for s in FIELDS[kind] if s.required)})"
             )
-        match = match_headers(kind, raw_tab.rows[0], name)
+        match = match_headers(kind, raw_tab.rows[0], name, columns.get(kind))
         read[TabKind(kind)] = _Tab(TabKind(kind), name, match, raw_tab.rows)
     return read
 
@@ -216,11 +239,12 @@ class _TabParser:
             (name, match.fields.get(name), *ctx.coerce.plan(coercer), name in required)
             for name, coercer in FIELD_COERCERS[kind].items()
         )
-        self.prefix = tab_context(kind, match, ctx.timezone)
+        self.prefix = tab_context(kind, match, ctx.timezone, ctx.locale)
         self.known_by_hash = dict(zip(known.values(), known.keys(), strict=True))
         self.seen: dict[str, int] = {}
         self.parents: dict[str, Parent] = {}
         self.stored: list[SourceRow] = []
+        self._holding: dict[str, str] | None = None
         self.scan: MemoScan | None = None
         if parents_context is not None:
             self.scan = MemoScan(
@@ -280,7 +304,24 @@ class _TabParser:
                         memo_hashes[row_number - 2] = digest
                     continue
             self._parse_row(row_number, row, digest, has_context=context is not None)
-        return stored, Parents(parents), scan
+        columns = ParentColumns(self.tab.kind, self.key_field, self._column_holding)
+        return stored, Parents(parents, columns), scan
+
+    def _column_holding(self, value: str) -> str | None:
+        """The header of the first column other than the key that holds `value` on some row
+        (the index is built on the first call: only a reference that matches no key asks)."""
+        if self._holding is None:
+            self._holding = {}
+            key_index = self.tab.match.fields[self.key_field]
+            read = self.ctx.coerce.own_key
+            names = self.tab.match.names
+            for row in islice(self.tab.rows, 1, None):
+                for index in range(min(len(row), len(names))):
+                    if index != key_index and not blank(row[index]):
+                        text = cell_key(read, row, index)
+                        if text is not None:
+                            self._holding.setdefault(text, names[index])
+        return self._holding.get(value)
 
     def _parse_row(
         self, row_number: int, row: Sequence[CellValue], digest: str, *, has_context: bool

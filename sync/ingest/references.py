@@ -1,7 +1,10 @@
 """References between tabs: an assessment names its hospital and rule set, a finding its assessment.
 
 A row whose parent is missing or rejected is rejected too, with a reason naming the parent's
-row and, for a rejected parent, the root cause (not a chain of causes). Besides its own cells,
+row and, for a rejected parent, the root cause (not a chain of causes). A reference that
+matches no key but a value in another column of the parent tab (an AppSheet Ref holds the
+parent's `Row ID` while the key is read from a code column) names that column and the mapping
+that would make it the key. Besides its own cells,
 what a row's parse depends on is its parent's rule set, so the rules here also give each row
 the rule-set part of its hash context (see hashing.py and ARCHITECTURE.md, ingestion).
 """
@@ -44,11 +47,22 @@ class Parent:
     rule_set: RuleSet | None = None
 
 
+@dataclass(frozen=True)
+class ParentColumns:
+    """A parent tab's cells beyond its keys, to say which column a stray reference matches."""
+
+    tab_kind: str
+    key_field: str
+    column_of: Callable[[str], str | None]
+    """A value → the header of the first non-key column of the parent tab holding it."""
+
+
 class Parents:
     """The rows of a parent tab, by key, for checking references to them."""
 
-    def __init__(self, by_key: Mapping[str, Parent]) -> None:
+    def __init__(self, by_key: Mapping[str, Parent], columns: ParentColumns | None = None) -> None:
         self.by_key = by_key
+        self.columns = columns
         self._folded: dict[str, str] | None = None
 
     def near(self, ref: str) -> str | None:
@@ -58,6 +72,10 @@ class Parents:
             for key in self.by_key:
                 self._folded.setdefault(fold(key), key)
         return self._folded.get(fold(ref))
+
+    def column_holding(self, ref: str) -> str | None:
+        """The header of another column of the parent tab that holds `ref` (for a hint)."""
+        return None if self.columns is None else self.columns.column_of(ref)
 
     def cause(self, ref: str) -> tuple[str, str] | None:
         """Why the parent `ref` was rejected (English, Vietnamese); None if it was not."""
@@ -98,9 +116,21 @@ def reference_problem(
     if parent is None:
         hint_en = hint_vi = ""
         near = parents.near(ref)
+        holder = None if near is not None else parents.column_holding(ref)
         if near is not None:
             hint_en = f" (did you mean {near!r}?)"
             hint_vi = f" (có phải {near!r}?)"
+        elif holder is not None and parents.columns is not None:
+            where = parents.columns
+            mapping = f'[sources.columns.{where.tab_kind}] {where.key_field} = "{holder}"'
+            hint_en = (
+                f", but its column {holder!r} holds it: if these references hold that column, "
+                f"read the key from it with {mapping} in the config"
+            )
+            hint_vi = (
+                f", nhưng cột {holder!r} của bảng đó có giá trị này: nếu các tham chiếu ghi cột "
+                f"đó, hãy đọc mã từ cột đó bằng {mapping} trong cấu hình"
+            )
         return row_problem(
             f"unknown_{code_prefix}",
             column,
