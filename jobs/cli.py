@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import logging
-import os
 import signal
 import sqlite3
 import sys
@@ -462,56 +461,17 @@ def init_source_command(config_path: Path | None, source_name: str | None, langu
 @cli.command()
 @config_option
 def check(config_path: Path | None) -> None:
-    """Validate the config and reach every source and the dashboard."""
+    """Check everything a run will meet (sources read and normalised, the database, the
+    dashboard), writing nothing; exit 1 when any row would be rejected or anything would fail."""
     from hqsync.jobs.check import render_check, run_check
 
     with _errors_to_exit_codes() as guard:
         ctx = guard.open(config_path, "human")
-        store_ok, store_line = check_store(ctx.url)
-        click.echo(f"Database:  {store_line}")
-        report = run_check(ctx.settings)
+        report = run_check(ctx.settings, database_url=ctx.url)
         click.echo(render_check(report))
-        if not store_ok:
-            click.echo(f"hqsync: {store_line.removeprefix('PROBLEM: ')}", err=True)
-        sys.exit(0 if report.ok and store_ok else 1)
-
-
-def check_store(url: str) -> tuple[bool, str]:
-    """Reach the store read-only (creating nothing): (usable, one line saying how it is)."""
-    from hqsync.config.settings import redact_url
-    from hqsync.models.store import (
-        create_store_engine,
-        head_revision,
-        open_store_readonly,
-        schema_version,
-        sqlite_file,
-    )
-
-    shown = redact_url(url)
-    path = sqlite_file(url) if url.startswith("sqlite") else None
-    if path is not None and not path.exists():
-        folder = next((p for p in path.parents if p.exists()), None)
-        if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            return False, f"PROBLEM: {shown}: hqsync cannot create {path} (check {folder})"
-        return True, f"ok — {shown} does not exist yet; the first `hqsync sync` creates it"
-    try:
-        engine = open_store_readonly(url) if path is not None else create_store_engine(url)
-        try:
-            version = schema_version(engine)
-        finally:
-            engine.dispose()
-    except HqsyncError as exc:
-        return False, "PROBLEM: " + one_line(str(exc))
-    except Exception as exc:
-        from hqsync.models.store import store_error
-
-        return False, "PROBLEM: " + one_line(str(store_error(exc, url)))
-    if version is None:
-        return True, f"ok — {shown} is empty; the first `hqsync sync` creates the store"
-    head = head_revision()
-    if version != head:
-        return True, f"ok — {shown}, schema {version} (the next `hqsync sync` migrates to {head})"
-    return True, f"ok — {shown}, schema {version}"
+        if report.database is not None and not report.database.ok:
+            click.echo(f"hqsync: database {report.database.detail}", err=True)
+        sys.exit(0 if report.ok else 1)
 
 
 def main() -> None:

@@ -193,6 +193,7 @@ class Pipeline:
     ) -> UpsertCounts:
         """Normalise a snapshot and write it, the change marker and the finished run into the
         store in one transaction."""
+        from hqsync.sync.ingest.locale import resolve_locale
         from hqsync.sync.ingest.store import store_snapshot
 
         with self.engine.begin() as conn:
@@ -206,6 +207,8 @@ class Pipeline:
                 timezone=self.settings.schedule.timezone,
                 now=now,
                 use_memos=use_memos,
+                columns=source.columns,
+                locale=resolve_locale(source.locale, source.backend, snapshot.locale),
             )
             source_rows.write_change_marker(conn, source.name, end.marker, now)
             finish_run(

@@ -143,6 +143,19 @@ def head_revision() -> str:
     return head
 
 
+def known_revisions() -> frozenset[str]:
+    """Every schema version this hqsync knows (its migrations): a store at any other version
+    was made by a newer hqsync."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("hqsync.models.migrations")))
+    return frozenset(
+        script.revision for script in ScriptDirectory.from_config(config).walk_revisions()
+    )
+
+
 def schema_version(engine: Engine) -> str | None:
     """The store's schema version (alembic revision), None when it has no hqsync schema."""
     try:

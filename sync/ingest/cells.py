@@ -114,9 +114,7 @@ def _check_error(value: CellValue) -> None:
         )
 
 
-def parse_datetime_cell(
-    value: CellValue, locale: SourceLocale = DEFAULT_LOCALE
-) -> datetime | None:
+def parse_datetime_cell(value: CellValue, locale: SourceLocale = DEFAULT_LOCALE) -> datetime | None:
     """A naive or aware datetime from a serial number, a date/datetime or text; None when blank.
 
     Text is read in `locale` (`dd/mm/yyyy` in vi_VN, `mm/dd/yyyy` in en_US, optionally with a

@@ -1,12 +1,12 @@
 """The one row hasher: what a source row is stored under, and how a re-sync knows it unchanged.
 
-A row's hash covers its cells and everything else its parsed fields depend on (the tab's
-header mapping, the time zone, the source's locale, the rule set it is read against). The store keeps it beside
-the parsed row; on the next sync a row whose hash matches the stored one is not parsed again
-(see ARCHITECTURE.md, ingestion). `normalise_source` hashes every row through `row_digest`,
-and `row_hash` is the same function with its context spelt out, so the stored bytes have one
-definition: changing any of it changes stored hashes, which `tests/ingest/test_hashing.py`
-pins.
+A row's hash covers its cells and everything else its parsed fields depend on (the tab's header
+mapping, the time zone, the source's locale, the rule set it is read against). The store keeps
+it beside the parsed row; on the next sync a row whose hash matches the stored one is not
+parsed again (see ARCHITECTURE.md, ingestion). `normalise_source` hashes every row through
+`row_digest`, and `row_hash` is the same function with its context spelt out, so the stored
+bytes have one definition: changing any of it changes stored hashes, which
+`tests/ingest/test_hashing.py` pins.
 """
 
 from __future__ import annotations

@@ -91,7 +91,8 @@ def match_headers(
     shown = _shown(match.names, headers)
     if problems.mapped_missing:
         wanted = "; ".join(
-            f"field {name!r} is mapped to header {header!r}" for name, header in problems.mapped_missing
+            f"field {name!r} is mapped to header {header!r}"
+            for name, header in problems.mapped_missing
         )
         raise SourceError(
             f"tab {tab_name!r}: {wanted}, but the tab has no such header; fix the header in "

@@ -1,12 +1,12 @@
 """Normalising a source snapshot: headers by name, typed values, keys and references checked.
 
-Pure: cells in, `NormalisedSource` out. Every row that cannot be used becomes a `Rejection` with
-a reason in English and Vietnamese naming the column as the sheet spells it; good rows are never
-held back by bad ones. Only problems with the source as a whole (a missing tab, a missing or
-ambiguous column, a mapped header the tab lacks) raise `SourceError`. Tabs are read parents first (hospitals, assessments,
-findings) so that each row's references can be checked. A re-sync skips work on rows it can
-show unchanged: by their hash (`known`) or, for findings, by the last sync's memo (`memos`);
-see ARCHITECTURE.md, ingestion.
+Pure: cells in, `NormalisedSource` out. Every row that cannot be used becomes a `Rejection`
+with a reason in English and Vietnamese naming the column as the sheet spells it; good rows are
+never held back by bad ones. Only problems with the source as a whole (a missing tab, a missing
+or ambiguous column, a mapped header the tab lacks) raise `SourceError`. Tabs are read parents
+first (hospitals, assessments, findings) so that each row's references can be checked. A
+resync skips work on rows it can show unchanged: by their hash (`known`) or, for findings, by the
+last sync's memo (`memos`); see ARCHITECTURE.md, ingestion.
 """
 
 from __future__ import annotations

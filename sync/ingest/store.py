@@ -24,6 +24,7 @@ from hqsync.models.plans import FindingBefore, StoredMemo, StoredRow, StoredRows
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.ingest import diff
 from hqsync.sync.ingest.counts import UpsertCounts
+from hqsync.sync.ingest.locale import SourceLocale
 from hqsync.sync.ingest.memo import Settled, TabMemo
 from hqsync.sync.ingest.normalise import normalise_source
 from hqsync.sync.ingest.rows import NormalisedSource, Rejection, SourceRow
@@ -42,17 +43,28 @@ def store_snapshot(
     timezone: str,
     now: datetime,
     use_memos: bool = True,
+    columns: Mapping[str, Mapping[str, str]] | None = None,
+    locale: SourceLocale | None = None,
 ) -> UpsertCounts:
     """Normalise `snapshot` and upsert it, inside the caller's transaction, as a sync does.
 
     Unchanged rows skip parsing (by stored hash) or, where the last sync left a memo, even
     hashing and the store. Raises StaleMemoError when a changed row takes the key of a row
-    the memo settled: roll back and call again with `use_memos=False`.
+    the memo settled: roll back and call again with `use_memos=False`. `columns` and `locale`
+    are the source's column mapping and data locale (see `normalise_source`).
     """
     memos = read_memos(conn, source) if use_memos else {}
     stored = source_rows.read_stored_rows(conn, source, [k for k in TAB_KINDS if k not in memos])
     data = normalise_source(
-        snapshot, tabs, rule_sets, timezone=timezone, known=stored.known(), memos=memos
+        snapshot,
+        tabs,
+        rule_sets,
+        timezone=timezone,
+        known=stored.known(),
+        memos=memos,
+        columns=columns,
+        locale=locale,
+        source=source,
     )
     for kind, settled in data.settled.items():
         log.debug("source %s: the memo settled %d %s rows unread", source, settled.count, kind)

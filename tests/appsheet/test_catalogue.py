@@ -163,28 +163,36 @@ def test_expected_dates_are_what_the_case_locale_reads(case: AppSheetCase):
 
 
 def run_case(case: AppSheetCase, backend: str, tmp_path: Path, previous: bool = False) -> Any:
-    """Store the case's sheet on `backend` and normalise it as a sync of that source would.
-
-    Assumes the ingest API after issue 10 + 11: `normalise_source(snapshot, source_settings,
-    rule_sets, locale=...)` reading `columns`; the lead adapts this when wiring.
-    """
+    """Store the case's sheet on `backend` and normalise it as a sync of that source does:
+    its column mapping, and its locale resolved from the config and the snapshot (on Google
+    the fake spreadsheet's `properties.locale` is `case.sheet_locale`)."""
     from hqsync.config.ruleset_loader import load_rule_sets
     from hqsync.sync.ingest.normalise import normalise_source
-    from tests.ingest.backends import BACKENDS as INGEST_BACKENDS
+    from tests.ingest.backends import google_snapshot, xlsx_snapshot
 
     source = source_settings(case, backend)
-    build = {b.name: b.build for b in INGEST_BACKENDS}[backend]
     tabs = case.previous_tab_rows() if previous else case.tab_rows()
     assert tabs is not None
-    # On Google the fake spreadsheet's properties.locale must be case.sheet_locale.
-    snapshot = build(tabs, list(case.tabs.as_dict().values()), tmp_path)
-    locale = resolve_locale(case.locale, backend, getattr(snapshot, "locale", case.sheet_locale))
-    return normalise_source(  # type: ignore[call-arg]
-        snapshot, case.tabs, load_rule_sets(), columns=source.columns, locale=locale
+    wanted = list(case.tabs.as_dict().values())
+    folder = tmp_path / ("before" if previous else "now")
+    folder.mkdir()
+    if backend == "google":
+        snapshot = google_snapshot(tabs, wanted, folder, sheet_locale=case.sheet_locale)
+        assert snapshot.locale == case.sheet_locale
+    else:
+        snapshot = xlsx_snapshot(tabs, wanted, folder)
+        assert snapshot.locale is None
+    locale = resolve_locale(source.locale, backend, snapshot.locale)
+    return normalise_source(
+        snapshot,
+        source.tabs,
+        load_rule_sets(),
+        columns=source.columns,
+        locale=locale,
+        source=source.name,
     )
 
 
-@pytest.mark.skip(reason="wired in after the ingest refactor")
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
 def test_appsheet_case(case: AppSheetCase, backend: str, tmp_path: Path):

@@ -73,9 +73,12 @@ def _xlsx_skip() -> str | None:
     return None
 
 
-def google_snapshot(tabs: Tabs, wanted: Sequence[str], tmp_path: Path) -> SourceSnapshot:
+def google_snapshot(
+    tabs: Tabs, wanted: Sequence[str], tmp_path: Path, sheet_locale: str | None = None
+) -> SourceSnapshot:
     """Put the tabs in a spreadsheet of the fake Google API and read them back with the Google
-    backend's reader (real gspread/google-auth code, typed values as Google returns them)."""
+    backend's reader (real gspread/google-auth code, typed values as Google returns them).
+    `sheet_locale` is the spreadsheet's `properties.locale` (default: the fake's, vi_VN)."""
     from hqsync.sync.google import open_google_reader
     from tests.fake_google import FakeGoogle, google_settings, mocked, service_account_key
 
@@ -85,6 +88,8 @@ def google_snapshot(tabs: Tabs, wanted: Sequence[str], tmp_path: Path) -> Source
         sheet_id = fake.create_spreadsheet(
             "AppSheet source", {name: [list(row) for row in rows] for name, rows in tabs.items()}
         )
+        if sheet_locale is not None:
+            fake.spreadsheets[sheet_id].properties["locale"] = sheet_locale
         return open_google_reader(google_settings(fake, key), sheet_id).read(list(wanted))
 
 
