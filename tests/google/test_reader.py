@@ -135,3 +135,15 @@ def test_a_values_body_decodes_with_empty_cells_as_none(pretty: bool) -> None:
 def test_a_body_with_an_empty_object_key_still_decodes() -> None:
     decoded = decode_values(b'{"a":[""],"":[1,""]}')  # as it is: tab_rows empties the cells
     assert decoded == {"a": [""], "": [1, ""]} and tab_rows([decoded[""]]) == ([1, None],)
+
+
+@pytest.mark.parametrize("locale", ["vi_VN", "en_US", "en_AU"])
+def test_the_spreadsheet_locale_comes_with_the_metadata_request(
+    fake: FakeGoogle, settings: GoogleSettings, source: str, locale: str
+) -> None:
+    fake.spreadsheets[source].properties["locale"] = locale
+    fake.reset_log()
+    snapshot = open_google_reader(settings, source).read(["Bệnh viện"])
+    assert snapshot.locale == locale
+    assert [r.kind for r in fake.requests()] == ["spreadsheets.get", "values.batchGet"]
+    assert "properties.locale" in fake.requests("spreadsheets.get")[0].query["fields"][0]
