@@ -303,7 +303,7 @@ def _suggestion(source: SourceSettings, snapshot: SourceSnapshot) -> str | None:
     from hqsync.sync.ingest.mapping import TabHeaders, columns_block, suggest_columns
 
     names = source.tabs.as_dict()
-    tabs = {
+    tabs: dict[str, TabHeaders] = {
         kind: TabHeaders(names[kind], raw.rows[0] if raw.rows else ())
         for kind in TAB_KINDS
         if (raw := snapshot.tabs.get(names[kind])) is not None

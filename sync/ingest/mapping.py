@@ -77,7 +77,7 @@ def suggest_columns(
         if not problems.missing:
             continue
         guessed.setdefault(kind, dict(columns.get(kind, {})))
-        key = KEY_FIELDS[kind]
+        key = KEY_FIELDS[TabKind(kind)]
         if key in problems.missing:
             add(kind, key, _find(texts[kind], ROW_ID))
         reference = REFERENCES.get(kind)
@@ -87,7 +87,7 @@ def suggest_columns(
             header = _find(texts[kind], parent_tab.name) if parent_tab is not None else None
             add(kind, field_name, header)
             if header is not None:
-                add(parent, KEY_FIELDS[parent], _find(texts.get(parent, []), ROW_ID))
+                add(parent, KEY_FIELDS[TabKind(parent)], _find(texts.get(parent, []), ROW_ID))
     for kind, fields in guessed.items():
         if "updated_at" in {spec.name for spec in FIELDS[kind]}:
             match = _matched(kind, tabs[kind], fields)

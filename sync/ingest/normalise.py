@@ -109,7 +109,9 @@ def normalise_source(
         )
 
 
-_FIELD_NAMES = {kind: tuple(spec.name for spec in FIELDS[kind]) for kind in TAB_KINDS}
+_FIELD_NAMES: Mapping[str, tuple[str, ...]] = {
+    kind: tuple(spec.name for spec in FIELDS[kind]) for kind in TAB_KINDS
+}
 
 
 @dataclass

@@ -18,7 +18,7 @@ from hqsync.jobs.cli import cli
 from hqsync.models.store import head_revision, known_revisions, open_store
 from hqsync.sync.interfaces import CellValue
 from tests.appsheet import variants as v
-from tests.appsheet.sheets import TABS
+from tests.appsheet.sheets import COLUMNS, TABS
 from tests.ingest.backends import write_workbook
 
 Rows = Sequence[Sequence[CellValue]]
@@ -193,7 +193,7 @@ def test_the_suggested_mapping_pasted_into_the_config_makes_the_next_check_pass(
     report = run_check(load_settings(config, environ={}))
     (source,) = report.sources
     assert source.suggestion is not None
-    assert "[sources.columns.hospitals]\nhospital_id = \"Row ID\"" in source.suggestion
+    assert '[sources.columns.hospitals]\nhospital_id = "Row ID"' in source.suggestion
     assert 'assessment_id = "Đợt đánh giá"' in source.suggestion
     assert "[sources.columns.findings]" in first.output
 
@@ -222,3 +222,29 @@ def test_the_report_renders_every_part(tmp_path: Path) -> None:
     config = deployment(tmp_path, OWN_HEADERS)
     text = render_check(run_check(load_settings(config, environ={}), database_url="sqlite://"))
     assert text.splitlines()[0].startswith("[ok  ] database sqlite://: missing")
+
+
+def test_a_sync_reads_the_mapped_columns_in_the_source_locale(tmp_path: Path) -> None:
+    """What `check` promised is what `hqsync sync` stores: the mapping and the locale reach
+    the pipeline (en_US: 1/3/2026 is 3 January; the trend of two self-assessments holds)."""
+    import sqlalchemy as sa
+
+    tabs = TABS.as_dict()
+    sheet = {tabs[kind]: rows for kind, rows in v.TREND.items()}
+    config = deployment(tmp_path, sheet, tabs=tabs)
+    with config.open("a", encoding="utf-8") as out:
+        out.write('locale = "en_US"\n')
+        for kind, fields in COLUMNS.items():
+            out.write(f"[sources.columns.{kind}]\n")
+            out.writelines(f'{name} = "{column}"\n' for name, column in fields.items())
+    assert check(config).exit_code == 0
+    result = CliRunner().invoke(cli, ["sync", "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'store' / 'hqsync.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT assessment_id, hospital_id, assessed_on FROM assessments")
+        ).all()
+    engine.dispose()
+    got = {key: (hospital, str(day)) for key, hospital, day in rows}
+    assert got == {v.A1: (v.H1, "2026-01-03"), v.A2: (v.H1, "2026-03-01")}
