@@ -533,10 +533,12 @@ def _source_lines(source: SourceFinding) -> list[str]:
         if tab.problem:
             lines.append(f"       {tab.kind} tab {tab.title!r}: {tab.problem}")
             continue
-        lines.append(f"       {tab.kind} tab {tab.title!r}: {tab.rows} row(s)")
+        extra = f"; extra columns kept: {', '.join(tab.extra_columns)}" if tab.extra_columns else ""
+        lines.append(
+            f"       {tab.kind} tab {tab.title!r}: {tab.rows} row(s); "
+            f"columns {', '.join(tab.fields)}{extra}"
+        )
         lines += _field_lines(tab.sources)
-        if tab.extra_columns:
-            lines.append(f"         extra columns kept: {', '.join(tab.extra_columns)}")
         if tab.would_load is not None:
             lines.append(
                 f"         a sync would load {tab.would_load} row(s) and reject {tab.would_reject}"
@@ -562,4 +564,4 @@ def _field_lines(sources: Sequence[FieldSource]) -> list[str]:
     shown = ", ".join(
         f"{s.field} ← {s.header!r} ({'mapping' if s.by_mapping else 'alias'})" for s in sources
     )
-    return [f"         columns: {shown}"]
+    return [f"         read from: {shown}"]

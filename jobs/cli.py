@@ -469,8 +469,10 @@ def check(config_path: Path | None) -> None:
         ctx = guard.open(config_path, "human")
         report = run_check(ctx.settings, database_url=ctx.url)
         click.echo(render_check(report))
-        if report.database is not None and not report.database.ok:
-            click.echo(f"hqsync: database {report.database.detail}", err=True)
+        database = report.database
+        if database is not None and not database.ok:
+            where = "" if database.url in database.detail else f"{database.url}: "
+            click.echo(f"hqsync: {where}{database.detail}", err=True)
         sys.exit(0 if report.ok else 1)
 
 

@@ -150,3 +150,42 @@ def test_xlsx_sources_and_dashboard(tmp_path: Path) -> None:
     assert "not found" in (report.sources[1].problem or "")
     assert "does not exist" in (report.dashboard.problem or "")
     assert "2 problem(s) found." in render_check(report)
+
+
+def test_an_appsheet_source_is_checked_with_its_mapping_in_the_spreadsheet_locale(
+    fake: FakeGoogle, settings: GoogleSettings, dashboard_id: str
+) -> None:
+    """The same three requests; text dates read in the spreadsheet's en_US (the config has no
+    locale), so a day-first date is a rejected row; where each field came from is shown."""
+    from types import MappingProxyType
+
+    from tests.appsheet import variants as v
+    from tests.appsheet.sheets import COLUMNS
+    from tests.appsheet.sheets import TABS as APPSHEET_TABS
+
+    names = APPSHEET_TABS.as_dict()
+    sheet = {names[kind]: rows for kind, rows in v.US.items()}
+    source_id = fake.create_spreadsheet("src", sheet, shared_with={READER: "reader"})
+    fake.spreadsheets[source_id].properties["locale"] = "en_US"
+    source = SourceSettings(
+        "cantho", "google", source_id, APPSHEET_TABS, columns=MappingProxyType(dict(COLUMNS))
+    )
+    report = run_check(
+        Settings(
+            google=settings,
+            sources=(source,),
+            dashboard=DashboardSettings("google", dashboard_id, "vi"),
+        )
+    )
+    (found,) = report.sources
+    assert found.requests == 3 and found.suggestion is None
+    hospitals, assessments, findings = found.tabs
+    assert (hospitals.would_load, hospitals.would_reject) == (2, 0)
+    assert (assessments.would_load, assessments.would_reject) == (2, 1)
+    assert [r.row_number for r in assessments.first_rejected] == [4]
+    assert "en_US" in assessments.first_rejected[0].reason
+    assert (findings.would_load, findings.would_reject) == (4, 1)
+    sources = {s.field: (s.header, s.by_mapping) for s in assessments.sources}
+    assert sources["hospital_id"] == ("Bệnh viện", True)
+    assert sources["standard"] == ("Bộ tiêu chí", False)
+    assert not report.ok and "1 problem(s) found." in render_check(report)
