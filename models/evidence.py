@@ -46,11 +46,19 @@ def evidence_paths(conn: Connection, source: str) -> set[str]:
     return {str(row[0]) for row in conn.execute(stmt)}
 
 
-def cached_links(conn: Connection, source: str) -> dict[str, str | None]:
-    """Evidence path → cached link (None: looked up and not found) of one source."""
+@dataclass(frozen=True)
+class CachedLink:
+    """What the cache holds for one evidence path: its link (None: not found), and when."""
+
+    url: str | None
+    resolved_at: datetime
+
+
+def cached_links(conn: Connection, source: str) -> dict[str, CachedLink]:
+    """Evidence path → its cached link of one source."""
     e = EvidenceLink
-    rows = conn.execute(sa.select(e.path, e.url).where(e.source == source)).all()
-    return {str(path): url for path, url in rows}
+    rows = conn.execute(sa.select(e.path, e.url, e.resolved_at).where(e.source == source))
+    return {str(path): CachedLink(url, at) for path, url, at in rows.all()}
 
 
 def save_links(
