@@ -16,7 +16,8 @@ import random
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -341,6 +342,11 @@ class GoogleClient:
             ) from None
         except APIError as exc:
             raise self._api_error(spreadsheet_id, what, exc) from None
+        except ValueError as exc:  # a body that is not JSON (requests' JSONDecodeError)
+            raise GoogleError(
+                f"{what} spreadsheet {spreadsheet_id} as {self.account}: Google's answer is "
+                f"not valid JSON ({_first_line(exc)}); try again later"
+            ) from None
         except RefreshError as exc:
             if getattr(exc, "retryable", False):
                 raise GoogleError(
@@ -358,6 +364,18 @@ class GoogleClient:
                 f"{self.account}: {type(exc).__name__} after {self.retry.attempts} attempts "
                 f"(timeout {self.settings.timeout_s:g}s); check the network or the endpoints "
                 "in [google]"
+            ) from None
+
+    @contextmanager
+    def answer_shape(self, spreadsheet_id: str, what: str) -> Iterator[None]:
+        """Turn an answer of an unexpected shape (a missing key, a wrong type) into GoogleError."""
+        try:
+            yield
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            raise GoogleError(
+                f"{what} spreadsheet {spreadsheet_id} as {self.account}: Google's answer is "
+                f"malformed or of an unexpected shape ({type(exc).__name__}: {exc}); try again "
+                "later, and report it if it persists"
             ) from None
 
     def _api_error(self, spreadsheet_id: str, what: str, exc: APIError) -> GoogleError:

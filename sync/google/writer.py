@@ -7,6 +7,7 @@ from typing import Any
 
 from hqsync.config.settings import GoogleSettings
 from hqsync.sync.dashboard.document import Dashboard
+from hqsync.sync.dashboard.guard import GOOGLE_CELL_LIMIT, guarded
 from hqsync.sync.google.client import SHEETS_URL, WRITE_SCOPES, GoogleClient, WriteOutcomeUnknown
 from hqsync.sync.google.render import DEFAULT_MAX_BODY_BYTES, plan_publish
 
@@ -50,6 +51,7 @@ class GoogleDashboardWriter:
         again could fail (its tabs or charts already changed), so the layout is read again
         and the dashboard published once more.
         """
+        dashboard = guarded(dashboard, GOOGLE_CELL_LIMIT)
         try:
             self._publish(dashboard, pass_unknown_outcome=True)
         except WriteOutcomeUnknown as exc:
@@ -73,7 +75,8 @@ class GoogleDashboardWriter:
                 },
             ),
         )
-        bodies = plan_publish(dashboard, meta.get("sheets", []), self.max_body_bytes)
+        with self.client.answer_shape(sid, "publishing to"):
+            bodies = plan_publish(dashboard, meta.get("sheets", []), self.max_body_bytes)
         if not bodies:  # Google refuses an empty batch
             log.info("dashboard has no tabs; nothing to publish to spreadsheet %s", sid)
             return

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from hqsync.config.errors import DashboardError
 from hqsync.sync.dashboard.document import Column, Dashboard, Table, ValueColour, column_runs
+from hqsync.sync.dashboard.guard import XLSX_CELL_LIMIT, guarded
 from hqsync.sync.xlsx.source_writer import replace_atomically
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class XlsxDashboardWriter:
         """Replace the dashboard workbook with `dashboard`."""
         workbook = Workbook(write_only=True)
         styles = _StyleCache()
-        for table in dashboard.tables:
+        for table in guarded(dashboard, XLSX_CELL_LIMIT).tables:
             _write_table(workbook, table, styles)
         replace_atomically(self.path, workbook.save, error=DashboardError)
         log.info("dashboard written to %s", self.path)
@@ -82,7 +83,7 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
         sheet.freeze_panes = f"{get_column_letter(table.freeze_columns + 1)}{table.freeze_rows + 1}"
     header = []
     for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
+        cell = _text_cell(sheet, column.header)
         cell.font = styles.header_font
         cell.fill = styles.fill(_HEADER_FILL)
         cell.alignment = styles.wrap
@@ -91,9 +92,7 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
     for row_index, row in enumerate(table.rows):
         cells = []
         for col_index, (column, value) in enumerate(zip(table.columns, row, strict=False)):
-            cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
-            if isinstance(value, str) and cell.data_type == "f":
-                cell.data_type = "s"  # field text starting with '=' stays text, never a formula
+            cell = _text_cell(sheet, value)
             number_format = _number_format(column)
             if number_format and value is not None:
                 cell.number_format = number_format
@@ -112,6 +111,14 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
         sheet.add_chart(
             _line_chart(sheet, table), f"{get_column_letter(table.chart.anchor_column + 1)}2"
         )
+
+
+def _text_cell(sheet: Any, value: object) -> WriteOnlyCell:
+    """The one place the workbook's cells are made: text stays text, never a formula."""
+    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"  # field text starting with '=' stays text, never a formula
+    return cell
 
 
 def _add_value_colour(sheet: Any, colour: ValueColour, rows: int, styles: _StyleCache) -> None:
