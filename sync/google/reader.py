@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from itertools import chain
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any
 
 from gspread.http_client import ParamsType
@@ -122,9 +122,7 @@ class GoogleSourceReader:
                     ),
                 )
                 with self.client.answer_shape(sid, "reading"):
-                    for name, value_range in zip(
-                        wanted, body.get("valueRanges", []), strict=True
-                    ):
+                    for name, value_range in zip(wanted, body.get("valueRanges", []), strict=True):
                         rows = tab_rows(_checked_rows(value_range.get("values", [])))
                         result[name] = RawTab(name=name, rows=rows)
         return SourceSnapshot(tabs=result, marker=self._marker, available_tabs=available)
