@@ -16,6 +16,7 @@ from typing import Any
 from hqsync.config.errors import HqsyncError
 from hqsync.config.settings import TAB_KINDS, Settings, SourceSettings
 from hqsync.config.vocabulary import Backend
+from hqsync.jobs.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class CredentialFinding:
     source: str
     account: str | None = None
     problem: str | None = None
+    warning: str | None = None
+    """Something to fix that does not stop hqsync (a key file readable by others)."""
 
     @property
     def ok(self) -> bool:
@@ -119,12 +122,15 @@ def _check_credentials(settings: Settings) -> CredentialFinding:
     from google.auth.transport.requests import Request
 
     from hqsync.sync.google import READ_SCOPES, load_credentials
+    from hqsync.sync.google.client import ADC, key_file_warning
 
     source = settings.google.credentials or "(not set)"
+    given = settings.google.credentials
+    warning = key_file_warning(Path(given)) if given and given != ADC else None
     try:
         credentials, account = load_credentials(settings.google, READ_SCOPES)
     except HqsyncError as exc:
-        return CredentialFinding(source, problem=str(exc))
+        return CredentialFinding(source, problem=str(exc), warning=warning)
     try:
         credentials.refresh(Request())
     except GoogleAuthError as exc:
@@ -132,12 +138,13 @@ def _check_credentials(settings: Settings) -> CredentialFinding:
         return CredentialFinding(
             source,
             account,
-            problem=(
+            problem=redact(
                 f"Google did not accept the credentials of {account} ({text}); check that the "
                 "key is current (not deleted in the Cloud console) and the account is enabled"
             ),
+            warning=warning,
         )
-    return CredentialFinding(source, account)
+    return CredentialFinding(source, account, warning=warning)
 
 
 def _check_source(
@@ -298,6 +305,8 @@ def render_check(report: CheckReport) -> str:
         lines.append(f"[{mark(cred.ok)}] Google credentials {cred.source}: {who}")
         if cred.problem:
             lines.append(f"       {cred.problem}")
+        if cred.warning:
+            lines.append(f"       warning: {cred.warning}")
     for source in report.sources:
         lines.append(
             f"[{mark(source.ok)}] source {source.name!r} ({source.backend}: {source.spreadsheet})"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference
 from openpyxl.formatting.rule import CellIsRule
@@ -113,7 +113,7 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
         )
 
 
-def _text_cell(sheet: Any, value: object) -> WriteOnlyCell:
+def _text_cell(sheet: Any, value: object) -> Cell:
     """The one place the workbook's cells are made: text stays text, never a formula."""
     cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
     if isinstance(value, str) and cell.data_type == "f":
