@@ -47,10 +47,31 @@ class XlsxDashboardWriter:
         """Replace the dashboard workbook with `dashboard`."""
         workbook = Workbook(write_only=True)
         styles = _StyleCache()
-        for table in guarded(dashboard, XLSX_CELL_LIMIT).tables:
-            _write_table(workbook, table, styles)
-        replace_atomically(self.path, workbook.save, error=DashboardError)
+        try:
+            for table in guarded(dashboard, XLSX_CELL_LIMIT).tables:
+                _write_table(workbook, table, styles)
+            replace_atomically(self.path, workbook.save, error=DashboardError)
+        except BaseException:
+            _discard(workbook)
+            raise
         log.info("dashboard written to %s", self.path)
+
+
+def _discard(workbook: Workbook) -> None:
+    """Close an unsaved write-only workbook's sheet streams, innermost first, and remove their
+    temporary files: left to the garbage collector, each would print `Exception ignored …
+    LxmlSyntaxError` (openpyxl has no public way to abandon a write-only workbook)."""
+    for sheet in workbook.worksheets:
+        try:
+            rows = getattr(sheet, "_rows", None)
+            if rows is not None:
+                rows.close()
+            writer = getattr(sheet, "_writer", None)
+            if writer is not None:
+                writer.close()
+                writer.cleanup()
+        except Exception:  # best effort: the publish has failed already
+            log.debug("could not discard the unsaved sheet %s", sheet.title, exc_info=True)
 
 
 class _StyleCache:
