@@ -482,7 +482,7 @@ def secret_trials(suite: Suite, backend: str) -> None:
     else:
         url = pg_base_url().replace("postgres@", f"postgres:{SECRET_PASSWORD}@")
     with deployment(backend) as dep:
-        for args in (["status"], ["status", "--json"], ["sync"], ["check"]):
+        for args in (["status"], ["status", "--format", "json"], ["sync"], ["check"]):
             result = subprocess.run(
                 [HQSYNC, *args, "--config", str(dep.folder / "hqsync.toml")],
                 cwd=dep.folder,
