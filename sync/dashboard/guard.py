@@ -4,7 +4,7 @@ Text from the field (hospital names become the Trend tab's headers; notes, asses
 districts become cells) may carry control characters that a workbook cannot hold, or be
 longer than the target's cells allow. The guard shows each control character as U+FFFD and
 cuts text to the target's limit with a marker, in headers, titles and cells alike. Writers
-then keep text typed as text (never a formula): see ARCHITECTURE.md, "Dashboard writers".
+then keep text typed as text (never a formula): see ARCHITECTURE.md, "Invariants".
 """
 
 from __future__ import annotations

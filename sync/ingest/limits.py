@@ -4,7 +4,7 @@ A key longer than the store's column, or one holding a control character (a NUL,
 `_x0001_`), cannot be stored faithfully: PostgreSQL would refuse the whole write. So such a
 row is rejected with a reason, like any other bad row, and a rejection's own key, column and
 tab are cut to fit the rejected-rows table. The sizes come from `hqsync.models.tables`, so
-they follow the schema (see ARCHITECTURE.md, "Rejected rows").
+they follow the schema (see ARCHITECTURE.md, "Invariants").
 """
 
 from __future__ import annotations

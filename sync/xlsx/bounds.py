@@ -5,7 +5,8 @@ The fast reader (python-calamine) makes a dense grid from A1 to the last used ce
 Before it reads, each wanted sheet's extent is checked (its `<dimension>`, or a scan for
 three-letter column references when it has none); a sheet reaching beyond column ZZ is read
 from a copy of the workbook without the cells beyond ZZ, and a warning names the tab. No
-source tab has hundreds of columns (see ARCHITECTURE.md, "Source sheets").
+source tab has hundreds of columns (ARCHITECTURE.md, "Invariants": one bad cell never
+stops a source).
 """
 
 from __future__ import annotations
