@@ -396,6 +396,13 @@ class GoogleClient:
                 f"{what} spreadsheet {spreadsheet_id} as {self.account}: Google's answer is "
                 f"not valid JSON ({_first_line(exc)}); try again later"
             ) from None
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            # A token endpoint's answer of the wrong shape fails inside google-auth this way.
+            raise GoogleError(
+                f"{what} spreadsheet {spreadsheet_id} as {self.account}: an answer from Google "
+                f"is of an unexpected shape ({type(exc).__name__}: {_first_line(exc)}); try "
+                "again later, and report it if it persists"
+            ) from None
         except RefreshError as exc:
             if getattr(exc, "retryable", False):
                 raise GoogleError(

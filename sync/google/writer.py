@@ -87,7 +87,7 @@ class GoogleDashboardWriter:
                 len(bodies),
             )
         for body in bodies:
-            self.client.call(
+            response = self.client.call(
                 sid,
                 "publishing to",
                 lambda body=body: self.client.http.request(  # type: ignore[misc]
@@ -98,7 +98,16 @@ class GoogleDashboardWriter:
                 ),
                 pass_unknown_outcome=pass_unknown_outcome,
             )
+            with self.client.answer_shape(sid, "publishing to"):
+                _check_reply(response.json())
         log.info("published %d tabs to spreadsheet %s", len(dashboard.tables), sid)
+
+
+def _check_reply(reply: Any) -> None:
+    """A batchUpdate's answer is an object listing its replies; anything else means the
+    write may not have been applied (TypeError, turned into a GoogleError by the caller)."""
+    if not isinstance(reply, dict) or not isinstance(reply.get("replies"), list):
+        raise TypeError("the batchUpdate answer is not an object with 'replies'")
 
 
 def open_google_writer(
