@@ -12,6 +12,7 @@ import csv
 import hashlib
 import io
 import logging
+import math
 import re
 import tomllib
 import unicodedata
@@ -135,6 +136,8 @@ class _Fields:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(key, f"must be a number, not {value!r}")
+        if not math.isfinite(value):
+            raise self.error(key, f"must be a finite number, not {value!r}")
         return float(value)
 
     def table_of(self, key: str) -> Mapping[str, Any]:
@@ -339,9 +342,21 @@ def _read_csv(
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RuleSetError(f"rule set {source}: {name} (field {key}) is not UTF-8") from exc
-    rows = list(csv.DictReader(io.StringIO(text)))
+    try:
+        rows = list(csv.DictReader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise RuleSetError(
+            f"rule set {source}: {name} (field {key}) is not valid CSV ({exc})"
+        ) from None
     if not rows:
         raise RuleSetError(f"rule set {source}: {name} (field {key}) has no rows")
+    for row_no, row in enumerate(rows, start=2):
+        if None in row:
+            raise RuleSetError(
+                f"rule set {source}: {name} row {row_no}: {len(row[None])} field(s) more than "
+                f"the header's columns ({row[None]!r}); remove them or quote a value holding a "
+                "comma"
+            )
     return [
         {unicodedata.normalize("NFC", (k or "").strip()): (v or "").strip() for k, v in r.items()}
         for r in rows
@@ -386,7 +401,7 @@ def _units(
             weight = float(weight_text.replace(",", "."))
         except ValueError:
             weight = -1.0
-        if not weight > 0:
+        if not (math.isfinite(weight) and weight > 0):
             raise RuleSetError(
                 f"rule set {source}: {file} row {row_no}: column {columns['weight']!r} must be a "
                 f"positive number, not {weight_text!r}"

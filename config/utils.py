@@ -6,6 +6,7 @@ Like the rest of `hqsync.config`'s bottom layer, this module imports nothing of 
 from __future__ import annotations
 
 import gc
+import re
 import string
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -85,3 +86,36 @@ def format_link(template: str, path: str, tab: str) -> str | None:
     URL-encoded whole (every '/', '=', quote and space), so the cell's text stays inert."""
     url = template.format(path=quote(path.strip(), safe=""), tab=quote(tab, safe=""))
     return http_link(url)
+
+
+# Control characters no cell may carry: C0 except tab, line feed and carriage return, DEL and
+# C1. Excel stores them as `_xHHHH_` escapes, which readers (openpyxl, calamine) may hand back
+# either decoded or as the escape text itself: both are matched.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]"
+    "|_x(?:000[0-8bBcCeEfF]|001[0-9a-fA-F]|007[fF]|008[0-9a-fA-F]|009[0-9a-fA-F]|[fF]{3}[eEfF])_"
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet program read text as a formula (OWASP's CSV-injection list)."""
+CUT_MARKER = " …[cut]"
+"""Appended to text cut to fit a cell."""
+
+
+def without_controls(text: str, replacement: str = "") -> str:
+    """`text` without control characters (or with each shown as `replacement`, e.g. U+FFFD)."""
+    return _CONTROL.sub(replacement, text) if _CONTROL.search(text) else text
+
+
+def fit_text(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending with `CUT_MARKER` when cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(CUT_MARKER))] + CUT_MARKER
+
+
+def neutralise_formula(text: str) -> str:
+    """`text` that no spreadsheet reads as a formula: a leading `'` when it starts like one.
+
+    For plain-text outputs (CSV); typed writers keep text typed as text instead.
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

@@ -22,6 +22,7 @@ from typing import Any
 from hqsync.config.errors import HqsyncError
 from hqsync.config.settings import TAB_KINDS, Settings, SourceSettings, redact_url
 from hqsync.config.vocabulary import Backend
+from hqsync.jobs.logs import redact
 from hqsync.sync.interfaces import SourceSnapshot
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,8 @@ class CredentialFinding:
     source: str
     account: str | None = None
     problem: str | None = None
+    warning: str | None = None
+    """Something to fix that does not stop hqsync (a key file readable by others)."""
 
     @property
     def ok(self) -> bool:
@@ -191,12 +194,15 @@ def _check_credentials(settings: Settings) -> CredentialFinding:
     from google.auth.transport.requests import Request
 
     from hqsync.sync.google import READ_SCOPES, load_credentials
+    from hqsync.sync.google.client import ADC, key_file_warning
 
     source = settings.google.credentials or "(not set)"
+    given = settings.google.credentials
+    warning = key_file_warning(Path(given)) if given and given != ADC else None
     try:
         credentials, account = load_credentials(settings.google, READ_SCOPES)
     except HqsyncError as exc:
-        return CredentialFinding(source, problem=str(exc))
+        return CredentialFinding(source, problem=str(exc), warning=warning)
     try:
         credentials.refresh(Request())
     except GoogleAuthError as exc:
@@ -204,12 +210,13 @@ def _check_credentials(settings: Settings) -> CredentialFinding:
         return CredentialFinding(
             source,
             account,
-            problem=(
+            problem=redact(
                 f"Google did not accept the credentials of {account} ({text}); check that the "
                 "key is current (not deleted in the Cloud console) and the account is enabled"
             ),
+            warning=warning,
         )
-    return CredentialFinding(source, account)
+    return CredentialFinding(source, account, warning=warning)
 
 
 def _check_source(
@@ -495,6 +502,8 @@ def render_check(report: CheckReport) -> str:
         lines.append(f"[{_mark(cred.ok)}] Google credentials {cred.source}: {who}")
         if cred.problem:
             lines.append(f"       {cred.problem}")
+        if cred.warning:
+            lines.append(f"       warning: {cred.warning}")
     for source in report.sources:
         lines += _source_lines(source)
     dash = report.dashboard

@@ -18,6 +18,7 @@ from hqsync.config.errors import HqsyncError, StaleMemoError
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
+from hqsync.jobs.logs import redact
 from hqsync.models import results, source_rows
 from hqsync.models.lease import lock_source
 from hqsync.models.runs import finish_run, start_run
@@ -174,10 +175,10 @@ class Pipeline:
                 self._refresh_evidence(source, reader)
             return outcome, rows, None
         except HqsyncError as exc:
-            message = str(exc)
+            message = redact(str(exc))
             log.error("source %s failed: %s", source.name, message)
         except Exception as exc:  # a bug or an unexpected library error: keep the schedule alive
-            message = f"unexpected error: {type(exc).__name__}: {exc}"
+            message = redact(f"unexpected error: {type(exc).__name__}: {exc}")
             log.exception("source %s failed unexpectedly", source.name)
         finish_run(
             self.engine,
@@ -398,6 +399,7 @@ class _RunEnd:
 
 
 def _describe(exc: BaseException) -> str:
+    """What failed, as stored in the run log: secrets masked before they are stored."""
     if isinstance(exc, HqsyncError):
-        return str(exc)
-    return f"unexpected error: {type(exc).__name__}: {exc}"
+        return redact(str(exc))
+    return redact(f"unexpected error: {type(exc).__name__}: {exc}")

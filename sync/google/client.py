@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
+import stat
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +32,8 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from hqsync.config.errors import ConfigError, GoogleError
 from hqsync.config.settings import DRIVE_ENDPOINT, SHEETS_ENDPOINT, GoogleSettings
@@ -44,6 +49,8 @@ WRITE_SCOPES = (SCOPE_SHEETS,)
 SHEETS_URL = SHEETS_ENDPOINT + "/v4/spreadsheets"
 DRIVE_FILES_URL = DRIVE_ENDPOINT + "/drive/v3/files"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Transient answers (a timeout, the quota, a failing or overloaded server), worth retrying.
+Anything else (501 Not Implemented, 400, 403, ...) is final: sent again, it fails again."""
 _RETRY_EXCEPTIONS = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
@@ -69,6 +76,8 @@ class RetryPolicy:
     attempts: int = 6
     base_s: float = 1.0
     cap_s: float = 32.0
+    retry_after_cap_s: float = 120.0
+    """The longest `Retry-After` honoured; a longer one ends the retries (the caller fails)."""
 
     def delay(self, attempt: int, rand: Callable[[], float]) -> float:
         """The wait before retry `attempt` (1-based): a random half to all of a capped doubling."""
@@ -122,6 +131,23 @@ def shared_limiter(credential_key: str, per_minute: int) -> RateLimiter:
         return limiter
 
 
+_WARNED_KEYS: set[str] = set()
+
+
+def key_file_warning(path: Path) -> str | None:
+    """A warning when the key file can be read by its group or by others; None otherwise."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"google.credentials: key file {path} has mode {mode:04o}: other users can read the "
+        f"service account's private key; run 'chmod 600 {path}'"
+    )
+
+
 def load_credentials(settings: GoogleSettings, scopes: Sequence[str]) -> tuple[Credentials, str]:
     """Credentials for `scopes` and the account they act as (a key file's client_email, or ADC)."""
     source = settings.credentials
@@ -145,6 +171,10 @@ def load_credentials(settings: GoogleSettings, scopes: Sequence[str]) -> tuple[C
         )
         return creds, str(account)
     path = Path(source)
+    warning = key_file_warning(path)
+    if warning is not None and str(path) not in _WARNED_KEYS:
+        _WARNED_KEYS.add(str(path))
+        log.warning("%s", warning)
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -207,6 +237,7 @@ class _ResilientSession(AuthorizedSession):
         kwargs["timeout"] = self.timeout_s
         attempt = 1
         while True:
+            asked: float | None = None
             self.limiter.acquire()
             with self._count_lock:
                 self.requests_made += 1
@@ -222,7 +253,12 @@ class _ResilientSession(AuthorizedSession):
                 if response.status_code not in RETRY_STATUSES or attempt >= self.retry.attempts:
                     return response
                 reason = f"HTTP {response.status_code}"
+                asked = _retry_after(response)
+                if asked is not None and asked > self.retry.retry_after_cap_s:
+                    return response
             pause = self.retry.delay(attempt, self.rand)
+            if asked is not None:
+                pause = max(pause, asked)
             log.warning(
                 "%s %s failed (%s, attempt %d of %d); retrying in %.1fs",
                 method.upper(),
@@ -234,6 +270,20 @@ class _ResilientSession(AuthorizedSession):
             )
             self.sleep(pause)
             attempt += 1
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """The wait a `Retry-After` header asks for, in seconds (urllib3 reads both forms)."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return float(_RETRY_AFTER.parse_retry_after(value))
+    except InvalidHeader:
+        return None
+
+
+_RETRY_AFTER = Retry()
 
 
 def _maybe_delivered(exc: BaseException) -> bool:
@@ -341,15 +391,27 @@ class GoogleClient:
             ) from None
         except APIError as exc:
             raise self._api_error(spreadsheet_id, what, exc) from None
+        except ValueError as exc:  # a body that is not JSON (requests' JSONDecodeError)
+            raise GoogleError(
+                f"{what} spreadsheet {spreadsheet_id} as {self.account}: Google's answer is "
+                f"not valid JSON ({_first_line(exc)}); try again later"
+            ) from None
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
+            # A token endpoint's answer of the wrong shape fails inside google-auth this way.
+            raise GoogleError(
+                f"{what} spreadsheet {spreadsheet_id} as {self.account}: an answer from Google "
+                f"is of an unexpected shape ({type(exc).__name__}: {_first_line(exc)}); try "
+                "again later, and report it if it persists"
+            ) from None
         except RefreshError as exc:
             if getattr(exc, "retryable", False):
                 raise GoogleError(
                     f"Google's token endpoint kept failing while {what} spreadsheet "
-                    f"{spreadsheet_id} as {self.account} ({_first_line(exc)}); try again later"
+                    f"{spreadsheet_id} as {self.account} ({_auth_reason(exc)}); try again later"
                 ) from None
             raise GoogleError(
                 f"Google rejected the credentials of {self.account} while {what} spreadsheet "
-                f"{spreadsheet_id} ({_first_line(exc)}); check that the key in "
+                f"{spreadsheet_id} ({_auth_reason(exc)}); check that the key in "
                 "google.credentials is current and the service account is enabled"
             ) from None
         except _RETRY_EXCEPTIONS as exc:
@@ -358,6 +420,18 @@ class GoogleClient:
                 f"{self.account}: {type(exc).__name__} after {self.retry.attempts} attempts "
                 f"(timeout {self.settings.timeout_s:g}s); check the network or the endpoints "
                 "in [google]"
+            ) from None
+
+    @contextmanager
+    def answer_shape(self, spreadsheet_id: str, what: str) -> Iterator[None]:
+        """Turn an answer of an unexpected shape (a missing key, a wrong type) into GoogleError."""
+        try:
+            yield
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            raise GoogleError(
+                f"{what} spreadsheet {spreadsheet_id} as {self.account}: Google's answer is "
+                f"malformed or of an unexpected shape ({type(exc).__name__}: {exc}); try again "
+                "later, and report it if it persists"
             ) from None
 
     def _api_error(self, spreadsheet_id: str, what: str, exc: APIError) -> GoogleError:
@@ -399,6 +473,25 @@ def _google_message(response: requests.Response) -> str:
         return str(error.get("message") or error.get("status") or response.reason)
     except (ValueError, AttributeError):
         return str(response.reason or "")
+
+
+_AUTH_WORD = re.compile(r"[^A-Za-z0-9 _.,:;'()-]")
+
+
+def _auth_reason(exc: RefreshError) -> str:
+    """Why the token endpoint refused, from its error code and description only: the rest of
+    its answer (which may echo an assertion or a token) is never stored or printed."""
+    data = exc.args[1] if len(exc.args) > 1 else None
+    parts: list[str] = []
+    if isinstance(data, Mapping):
+        for field in ("error", "error_description"):
+            value = data.get(field)
+            if isinstance(value, str) and value:
+                parts.append(_AUTH_WORD.sub("", value)[:120])
+    if not parts and exc.args and isinstance(exc.args[0], str):
+        first = exc.args[0].split(":", 1)[0]  # 'invalid_grant: <the body>' → the code only
+        parts.append(_AUTH_WORD.sub("", first)[:60])
+    return ": ".join(parts) or type(exc).__name__
 
 
 def _first_line(exc: BaseException) -> str:

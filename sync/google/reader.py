@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from gspread.http_client import ParamsType
@@ -45,6 +46,19 @@ def tab_rows(values: list[list[Any]]) -> tuple[list[CellValue], ...]:
     return tuple(map(_row, values))
 
 
+_CELL_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _checked_rows(values: Any) -> list[list[Any]]:
+    """`values` if it is a list of rows of plain cells; TypeError (a mis-shaped answer) if not."""
+    # Types gathered in C: a mis-shaped answer is found without a Python loop over every cell.
+    if type(values) is not list or not {list}.issuperset(map(type, values)):
+        raise TypeError("'values' is not a list of rows")
+    if not _CELL_TYPES.issuperset(map(type, chain.from_iterable(values))):
+        raise TypeError("a cell in 'values' is not text, a number or a boolean")
+    return values
+
+
 class GoogleSourceReader:
     """Reads one source spreadsheet: a Drive change marker, then typed values of its tabs."""
 
@@ -67,7 +81,8 @@ class GoogleSourceReader:
             return self.client.http.request("get", url, params=params).json()
 
         body = self.client.call(self.spreadsheet_id, "checking", fetch)
-        self._marker = str(body["modifiedTime"]) if body.get("modifiedTime") else None
+        with self.client.answer_shape(self.spreadsheet_id, "checking"):
+            self._marker = str(body["modifiedTime"]) if body.get("modifiedTime") else None
         return self._marker
 
     def read(self, tabs: Sequence[str]) -> SourceSnapshot:
@@ -86,7 +101,8 @@ class GoogleSourceReader:
                 params={"fields": "properties.locale,sheets.properties(title,gridProperties)"},
             ),
         )
-        available = tuple(s["properties"]["title"] for s in meta.get("sheets", []))
+        with self.client.answer_shape(sid, "reading"):
+            available = tuple(str(s["properties"]["title"]) for s in meta.get("sheets", []))
         wanted = [t for t in dict.fromkeys(tabs) if t in available]
         result: dict[str, RawTab] = {}
         if wanted:
@@ -108,9 +124,10 @@ class GoogleSourceReader:
                         self.client.http.request("get", url, params=dict(params)).content
                     ),
                 )
-                for name, value_range in zip(wanted, body.get("valueRanges", []), strict=True):
-                    rows = tab_rows(value_range.get("values", []))
-                    result[name] = RawTab(name=name, rows=rows)
+                with self.client.answer_shape(sid, "reading"):
+                    for name, value_range in zip(wanted, body.get("valueRanges", []), strict=True):
+                        rows = tab_rows(_checked_rows(value_range.get("values", [])))
+                        result[name] = RawTab(name=name, rows=rows)
         locale = meta.get("properties", {}).get("locale")
         return SourceSnapshot(
             tabs=result,

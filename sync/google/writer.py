@@ -7,6 +7,7 @@ from typing import Any
 
 from hqsync.config.settings import GoogleSettings
 from hqsync.sync.dashboard.document import Dashboard
+from hqsync.sync.dashboard.guard import GOOGLE_CELL_LIMIT, guarded
 from hqsync.sync.google.client import SHEETS_URL, WRITE_SCOPES, GoogleClient, WriteOutcomeUnknown
 from hqsync.sync.google.render import DEFAULT_MAX_BODY_BYTES, plan_publish
 
@@ -50,6 +51,7 @@ class GoogleDashboardWriter:
         again could fail (its tabs or charts already changed), so the layout is read again
         and the dashboard published once more.
         """
+        dashboard = guarded(dashboard, GOOGLE_CELL_LIMIT)
         try:
             self._publish(dashboard, pass_unknown_outcome=True)
         except WriteOutcomeUnknown as exc:
@@ -73,7 +75,8 @@ class GoogleDashboardWriter:
                 },
             ),
         )
-        bodies = plan_publish(dashboard, meta.get("sheets", []), self.max_body_bytes)
+        with self.client.answer_shape(sid, "publishing to"):
+            bodies = plan_publish(dashboard, meta.get("sheets", []), self.max_body_bytes)
         if not bodies:  # Google refuses an empty batch
             log.info("dashboard has no tabs; nothing to publish to spreadsheet %s", sid)
             return
@@ -84,7 +87,7 @@ class GoogleDashboardWriter:
                 len(bodies),
             )
         for body in bodies:
-            self.client.call(
+            response = self.client.call(
                 sid,
                 "publishing to",
                 lambda body=body: self.client.http.request(  # type: ignore[misc]
@@ -95,7 +98,16 @@ class GoogleDashboardWriter:
                 ),
                 pass_unknown_outcome=pass_unknown_outcome,
             )
+            with self.client.answer_shape(sid, "publishing to"):
+                _check_reply(response.json())
         log.info("published %d tabs to spreadsheet %s", len(dashboard.tables), sid)
+
+
+def _check_reply(reply: Any) -> None:
+    """A batchUpdate's answer is an object listing its replies; anything else means the
+    write may not have been applied (TypeError, turned into a GoogleError by the caller)."""
+    if not isinstance(reply, dict) or not isinstance(reply.get("replies"), list):
+        raise TypeError("the batchUpdate answer is not an object with 'replies'")
 
 
 def open_google_writer(

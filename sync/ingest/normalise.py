@@ -36,6 +36,7 @@ from hqsync.sync.ingest.cells import (
 from hqsync.sync.ingest.contract import FIELDS, REQUIRED_VALUES, ROW_NOUNS
 from hqsync.sync.ingest.hashing import context_hasher, row_digest, tab_context
 from hqsync.sync.ingest.headers import HeaderMatch, match_headers
+from hqsync.sync.ingest.limits import key_cell_problem, length_problems
 from hqsync.sync.ingest.locale import SourceLocale, source_locale
 from hqsync.sync.ingest.mapping import check_mapped_fields
 from hqsync.sync.ingest.memo import MemoScan, TabMemo, text_digest
@@ -341,6 +342,8 @@ class _TabParser:
         if key is not None:
             self.seen[key] = row_number
         values = self._values(key, row, problems)
+        for name, (code, en, vi) in length_problems(self.tab.kind, values):
+            problems.append(row_problem(code, self.headers.get(name), en, vi))
         rule_set = None
         if not problems:
             rule_set = self.rules.check(values, problems)
@@ -355,7 +358,11 @@ class _TabParser:
             self.memo_hashes[row_number - 2] = digest
 
     def _own_key(self, cell: CellValue, problems: list[RowProblem]) -> str | None:
-        """The row's own key; a problem when it is empty or unreadable."""
+        """The row's own key; a problem when empty, unreadable or holding a control character."""
+        control = key_cell_problem(cell)
+        if control is not None:
+            problems.append(row_problem(control[0], self.key_header, control[1], control[2]))
+            return None
         try:
             key = self.ctx.coerce.own_key(cell)
         except CellProblem as problem:

@@ -13,6 +13,12 @@ from datetime import date, datetime
 from types import MappingProxyType
 
 from hqsync.config.vocabulary import TabKind
+from hqsync.sync.ingest.limits import (
+    REJECTION_COLUMN_LENGTH,
+    REJECTION_KEY_LENGTH,
+    REJECTION_TAB_LENGTH,
+    fit_rejection_text,
+)
 from hqsync.sync.ingest.memo import Settled, TabMemo
 
 JsonCell = str | int | float | bool | None
@@ -46,6 +52,18 @@ class Rejection:
     """A stable machine name of the first problem (e.g. 'unknown_assessment', 'duplicate_key')."""
     tab_kind: TabKind | None = None
     """The kind of the tab the row is on."""
+
+    def __post_init__(self) -> None:
+        # Cut to the rejected-rows table's columns: a bad row is recorded, whatever its key.
+        for name, limit in (
+            ("tab", REJECTION_TAB_LENGTH),
+            ("column", REJECTION_COLUMN_LENGTH),
+            ("key", REJECTION_KEY_LENGTH),
+        ):
+            value = getattr(self, name)
+            fitted = fit_rejection_text(value, limit)
+            if fitted != value:
+                object.__setattr__(self, name, fitted)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Cleaning what people type: Unicode form, invisible characters, odd spaces, a leading apostrophe.
+"""Cleaning what people type: Unicode form, invisible and control characters, odd spaces, a
+leading apostrophe.
 
 Sheets carry text pasted from Word, Zalo and PDFs: zero-width characters, no-break spaces,
 decomposed accents and the apostrophe Sheets uses to force text. Every text cell is cleaned
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from hqsync.config.utils import without_controls
+
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = {ord(c): " " for c in "\u00a0\u202f\u2007\u2009\u200a\u3000"}
 _TRANSLATE: dict[int, str | None] = {**_INVISIBLE, **_SPACES}
@@ -16,7 +19,9 @@ _TRANSLATE: dict[int, str | None] = {**_INVISIBLE, **_SPACES}
 
 def clean_text(value: str) -> str:
     """NFC text without invisible characters, odd spaces, runs of spaces or a leading apostrophe."""
-    text = " ".join(unicodedata.normalize("NFC", value).translate(_TRANSLATE).split())
+    text = " ".join(
+        unicodedata.normalize("NFC", without_controls(value)).translate(_TRANSLATE).split()
+    )
     if text.startswith("'"):
         text = text[1:].lstrip()
     return text
@@ -24,7 +29,7 @@ def clean_text(value: str) -> str:
 
 def clean_free_text(value: str) -> str:
     """Like `clean_text` but keeping line breaks and inner spacing (notes, names)."""
-    text = unicodedata.normalize("NFC", value).translate(_TRANSLATE).strip()
+    text = unicodedata.normalize("NFC", without_controls(value)).translate(_TRANSLATE).strip()
     if text.startswith("'"):
         text = text[1:].lstrip()
     return text

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import time, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import column_index_from_string
+from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from hqsync.config.errors import SourceError
 from hqsync.config.utils import paused_gc
 from hqsync.sync.interfaces import CellValue, RawTab, SourceSnapshot
+from hqsync.sync.xlsx.bounds import EXCEL_CELL_LIMIT, bounded_copy, sheet_members
+
+log = logging.getLogger(__name__)
 
 
 class XlsxSourceReader:
@@ -48,13 +54,16 @@ class XlsxSourceReader:
         if marker is None:
             raise SourceError(f"source workbook {self.path} not found; check sources.spreadsheet")
         # Many small acyclic objects: collecting cycles while they are built is slow.
-        with paused_gc():
+        with paused_gc(), tempfile.TemporaryDirectory(prefix="hqsync-xlsx-") as scratch:
             try:
                 workbook = CalamineWorkbook.from_path(str(self.path))
                 available = tuple(workbook.sheet_names)
                 found: dict[str, RawTab] = {}
                 wanted = [name for name in tabs if name in available]
                 errors = _error_cells(self.path, wanted) if wanted else {}
+                bounded = bounded_copy(self.path, wanted, Path(scratch)) if wanted else None
+                if bounded is not None:
+                    workbook = CalamineWorkbook.from_path(str(bounded))
                 for name in wanted:
                     rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
                     for (row, col), text in errors.get(name, {}).items():
@@ -63,6 +72,7 @@ class XlsxSourceReader:
                         rows[row].extend([""] * (col + 1 - len(rows[row])))
                         rows[row][col] = text
                     found[name] = RawTab(name=name, rows=_trim(rows))
+                    _warn_full_cells(self.path, name, found[name].rows)
             except (CalamineError, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
                 raise SourceError(f"{self.path} is not a readable .xlsx workbook: {exc}") from exc
         return SourceSnapshot(tabs=found, marker=marker, available_tabs=available)
@@ -71,8 +81,6 @@ class XlsxSourceReader:
 _ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>(.*?)</(?:\w+:)?c>', re.S)
 _CELL_REF = re.compile(rb'\br="([A-Z]+)(\d+)"')
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
-_OFFICE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def _error_cells(path: Path, names: Sequence[str]) -> dict[str, dict[tuple[int, int], str]]:
@@ -80,22 +88,9 @@ def _error_cells(path: Path, names: Sequence[str]) -> dict[str, dict[tuple[int, 
 
     The fast reader shows these cells as empty; an inspector must instead see the error.
     """
-    from lxml import etree
-
     found: dict[str, dict[tuple[int, int], str]] = {}
     with zipfile.ZipFile(path) as archive:
-        book = etree.fromstring(archive.read("xl/workbook.xml"))
-        rels = etree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target") for r in rels}
-        members = set(archive.namelist())
-        for sheet in book.iter(f"{{{_MAIN_NS}}}sheet"):
-            name = sheet.get("name")
-            if name not in names:
-                continue
-            target = str(targets.get(sheet.get(f"{{{_OFFICE_REL}}}id"), ""))
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            if member not in members:
-                continue
+        for name, member in sheet_members(archive, names).items():
             cells: dict[tuple[int, int], str] = {}
             for match in _error_cell_matches(archive.read(member)):
                 ref = _CELL_REF.search(match.group(1))
@@ -104,7 +99,7 @@ def _error_cells(path: Path, names: Sequence[str]) -> dict[str, dict[tuple[int, 
                     cells[
                         (int(ref.group(2)) - 1, column_index_from_string(ref.group(1).decode()) - 1)
                     ] = value.group(1).decode("utf-8", "replace")
-            found[str(name)] = cells
+            found[name] = cells
     return found
 
 
@@ -153,3 +148,23 @@ def _plain(value: Any) -> CellValue:
     if isinstance(value, time | timedelta):
         return str(value)
     return value
+
+
+def _warn_full_cells(path: Path, tab: str, rows: Sequence[Sequence[CellValue]]) -> None:
+    """Say so when a cell holds exactly Excel's limit of characters: the reader stops there,
+    so longer text in the file was cut."""
+    longest = max((len(v) for v in chain.from_iterable(rows) if type(v) is str), default=0)
+    if longest < EXCEL_CELL_LIMIT:
+        return
+    for row_number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row, start=1):
+            if type(value) is str and len(value) >= EXCEL_CELL_LIMIT:
+                log.warning(
+                    "%s, tab %s, cell %s%d holds %d characters, the most an .xlsx cell is read "
+                    "with: longer text was cut",
+                    path,
+                    tab,
+                    get_column_letter(column),
+                    row_number,
+                    len(value),
+                )

@@ -7,10 +7,13 @@ The same rows always give the same bytes: zip entries carry a fixed timestamp.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
+import stat
 import tempfile
+import time
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -22,6 +25,8 @@ from openpyxl.utils import get_column_letter
 from hqsync.config.errors import HqsyncError, SourceError
 from hqsync.config.vocabulary import SERIAL_EPOCH
 from hqsync.sync.interfaces import CellValue
+
+log = logging.getLogger(__name__)
 
 ZIP_TIMESTAMP = (2026, 1, 1, 0, 0, 0)
 STYLE_DATE, STYLE_DATETIME, STYLE_HEADER = 1, 2, 3
@@ -76,18 +81,106 @@ def replace_atomically(
 ) -> None:
     """Write a file through `write(temporary name)` beside `path`, then rename it into place:
     readers see the old file or the new one, never half of one. A failed write raises `error`
-    (SourceError for a source workbook, DashboardError for the dashboard)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
+    (SourceError for a source workbook, DashboardError for the dashboard) in one line.
+
+    The new file keeps the mode and owner of the one it replaces (a new file follows the
+    umask). Temporary files left by a killed write are removed on the way.
+    """
+    temp_name: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path)
+        handle, temp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=TEMP_SUFFIX, dir=path.parent
+        )
+        os.close(handle)
         write(temp_name)
+        _keep_mode_and_owner(path, temp_name)
         os.replace(temp_name, path)
+        temp_name = None
     except OSError as exc:
-        raise error(f"cannot write {path}: {exc}") from exc
+        raise error(f"cannot write {path}: {_os_reason(exc)}") from None
     finally:
-        if os.path.exists(temp_name):
+        if temp_name is not None and os.path.exists(temp_name):
             os.unlink(temp_name)
+
+
+TEMP_SUFFIX = ".tmp"
+STALE_AFTER_S = 60.0
+"""A temporary file of a writer that is not running (or older than this) is left over."""
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporary files a killed write of `path` left beside it; return them.
+
+    Only hqsync's own pattern (`.<name>.<pid>.<random>.tmp`) is touched, and only when its
+    process is gone or the file is older than a minute.
+    """
+    removed: list[Path] = []
+    prefix = f".{path.name}."
+    try:
+        candidates = [p for p in path.parent.iterdir() if p.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for candidate in candidates:
+        if not candidate.name.endswith(TEMP_SUFFIX) or not _is_stale(candidate, prefix):
+            continue
+        try:
+            candidate.unlink()
+        except OSError:
+            continue
+        removed.append(candidate)
+    if removed:
+        log.info("removed %d temporary file(s) left by a killed write of %s", len(removed), path)
+    return removed
+
+
+def _is_stale(candidate: Path, prefix: str) -> bool:
+    middle = candidate.name[len(prefix) : -len(TEMP_SUFFIX)]
+    pid_text = middle.split(".", 1)[0]
+    if pid_text.isdigit() and "." in middle and not _alive(int(pid_text)):
+        return True
+    try:
+        return time.time() - candidate.stat().st_mtime > STALE_AFTER_S
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _keep_mode_and_owner(path: Path, temp_name: str) -> None:
+    """Give `temp_name` the mode and owner of `path`, or the umask's mode for a new file."""
+    try:
+        current = path.stat()
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp_name, 0o666 & ~umask)
+        return
+    os.chmod(temp_name, stat.S_IMODE(current.st_mode))
+    if hasattr(os, "chown"):
+        try:
+            os.chown(temp_name, current.st_uid, current.st_gid)
+        except PermissionError:  # only root may give a file away: keep ours
+            log.debug("cannot keep the owner of %s", path)
+
+
+def _os_reason(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError | NotADirectoryError):
+        return f"a part of the path is a file, not a folder ({exc.strerror}); fix the path"
+    if isinstance(exc, PermissionError):
+        return f"{exc.strerror}; make the folder writable by this user (or not immutable)"
+    return exc.strerror or str(exc)
 
 
 def _put(archive: zipfile.ZipFile, name: str, text: str) -> None:

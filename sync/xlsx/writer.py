@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.chart import LineChart as XlLineChart
 from openpyxl.chart import Reference
 from openpyxl.formatting.rule import CellIsRule
@@ -25,6 +25,7 @@ from hqsync.sync.dashboard.document import (
     ValueColour,
     column_runs,
 )
+from hqsync.sync.dashboard.guard import XLSX_CELL_LIMIT, guarded
 from hqsync.sync.xlsx.source_writer import replace_atomically
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,31 @@ class XlsxDashboardWriter:
         """Replace the dashboard workbook with `dashboard`."""
         workbook = Workbook(write_only=True)
         styles = _StyleCache()
-        for table in dashboard.tables:
-            _write_table(workbook, table, styles)
-        replace_atomically(self.path, workbook.save, error=DashboardError)
+        try:
+            for table in guarded(dashboard, XLSX_CELL_LIMIT).tables:
+                _write_table(workbook, table, styles)
+            replace_atomically(self.path, workbook.save, error=DashboardError)
+        except BaseException:
+            _discard(workbook)
+            raise
         log.info("dashboard written to %s", self.path)
+
+
+def _discard(workbook: Workbook) -> None:
+    """Close an unsaved write-only workbook's sheet streams, innermost first, and remove their
+    temporary files: left to the garbage collector, each would print `Exception ignored …
+    LxmlSyntaxError` (openpyxl has no public way to abandon a write-only workbook)."""
+    for sheet in workbook.worksheets:
+        try:
+            rows = getattr(sheet, "_rows", None)
+            if rows is not None:
+                rows.close()
+            writer = getattr(sheet, "_writer", None)
+            if writer is not None:
+                writer.close()
+                writer.cleanup()
+        except Exception:  # best effort: the publish has failed already
+            log.debug("could not discard the unsaved sheet %s", sheet.title, exc_info=True)
 
 
 class _StyleCache:
@@ -91,7 +113,7 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
         sheet.freeze_panes = f"{get_column_letter(table.freeze_columns + 1)}{table.freeze_rows + 1}"
     header = []
     for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=column.header)
+        cell = _text_cell(sheet, column.header)
         cell.font = styles.header_font
         cell.fill = styles.fill(_HEADER_FILL)
         cell.alignment = styles.wrap
@@ -121,15 +143,20 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
         )
 
 
-def _cell(sheet: Any, value: DocumentCell, styles: _StyleCache) -> Any:
+def _cell(sheet: Any, value: DocumentCell, styles: _StyleCache) -> Cell:
     """One data cell; a Link is its text with a cell hyperlink (never a HYPERLINK formula)."""
-    text = value.text if isinstance(value, Link) else value
-    cell = WriteOnlyCell(sheet, value=text)  # type: ignore[arg-type]
-    if isinstance(text, str) and cell.data_type == "f":
-        cell.data_type = "s"  # field text starting with '=' stays text, never a formula
+    cell = _text_cell(sheet, value.text if isinstance(value, Link) else value)
     if isinstance(value, Link):
         cell.hyperlink = value.url
         cell.font = styles.link_font
+    return cell
+
+
+def _text_cell(sheet: Any, value: object) -> Cell:
+    """The one place the workbook's cells are made: text stays text, never a formula."""
+    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"  # field text starting with '=' stays text, never a formula
     return cell
 
 

@@ -136,6 +136,13 @@ class _Failure:
     method: str | None
 
 
+_BAD_BODIES = {
+    "malformed": b'{"sheets": [',
+    "misshaped": b"[1, 2]",
+    "partial": b'{"sheets": [{}], "valueRanges": [{"values": 7}]}',
+}
+
+
 @dataclass(frozen=True)
 class FakeResponse:
     """What the transport sends back."""
@@ -340,7 +347,9 @@ class FakeGoogle(DriveFiles):
         """Answer the next `count` matching requests with HTTP `outcome`, or with a fault.
 
         Faults: 'drop' (connection closed before the request is handled), 'timeout' (no
-        answer in time), 'drop_after' (the request is applied, then the connection drops).
+        answer in time), 'drop_after' (the request is applied, then the connection drops),
+        'malformed' (HTTP 200 whose body is not JSON), 'misshaped' (HTTP 200, a JSON array),
+        'partial' (HTTP 200, an object missing the fields asked for).
         Token grants only fail when `path_contains` names the token path (e.g. '/token').
         """
         with self._lock:
@@ -398,6 +407,9 @@ class FakeGoogle(DriveFiles):
             account = None
             failure = self._take_failure(method, url, kind)
             try:
+                if failure in _BAD_BODIES:
+                    self.log.append(LoggedRequest(method, parts.path, query, kind, 200, None, sid))
+                    return FakeResponse(200, _BAD_BODIES[str(failure)])
                 if failure is not None and failure != "drop_after":
                     if failure == "drop":
                         raise DropConnection(url)

@@ -141,6 +141,7 @@ def service_account_key(
         "universe_domain": "googleapis.com",
     }
     path.write_text(json.dumps(info), encoding="utf-8")
+    path.chmod(0o600)  # as a key file should be: hqsync warns about one others can read
     fake.register_account(email, public)
     return path
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from hqsync.config.settings import GoogleSettings
 from hqsync.sync.dashboard import Column, Dashboard, LineChart, Table
+from hqsync.sync.dashboard.guard import GOOGLE_CELL_LIMIT, safe_text
 from hqsync.sync.google import open_google_writer
 from hqsync.sync.google.render import render_dashboard, rgb, serial_number
 from hqsync.sync.interfaces import DashboardWriter
@@ -252,6 +253,8 @@ def expected(value: object) -> object:
         return int(number) if number.is_integer() else number
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):  # control characters are shown as U+FFFD
+        return safe_text(value, GOOGLE_CELL_LIMIT)
     return value
 
 
