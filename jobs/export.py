@@ -35,9 +35,7 @@ def scores_json(
     with engine.connect() as conn:
         scores, criteria = results.load_results(conn)
         hospitals = results.load_hospitals(conn)
-    comparisons = compare_assessments(
-        scores, criteria, rank_incomplete=rank_incomplete
-    ).assessments
+    comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
     by_key = comparisons.set_index("assessment_key") if not comparisons.empty else None
     names = dict(zip(hospitals["hospital_key"], hospitals["name"], strict=True))
     criteria_of: dict[str, dict[str, Any]] = {}

@@ -6,7 +6,7 @@ and numpy values into the plain values a spreadsheet cell (or a JSON export) hol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from hqsync.config.vocabulary import Job, RunOutcome
 from hqsync.models import results
-from hqsync.models.runs import last_finished
+from hqsync.models.runs import SourceFailure, last_finished, source_failures
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.interfaces import CellValue
 
@@ -33,17 +33,28 @@ class DashboardData:
     rule_sets: Mapping[str, RuleSet]
     last_sync: datetime | None
     sources: tuple[str, ...]
+    source_failures: tuple[SourceFailure, ...] = ()
+    """Sources whose latest sync failed (the run log's `source_failures`), by source."""
 
 
-def load_dashboard_data(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> DashboardData:
-    """Read scores, criteria, comparisons, hospitals and rejected rows from the store."""
+def load_dashboard_data(
+    engine: Engine,
+    rule_sets: Mapping[str, RuleSet],
+    *,
+    rank_incomplete: bool = False,
+    sources: Collection[str] | None = None,
+) -> DashboardData:
+    """Read scores, criteria, comparisons, hospitals, rejected rows and failing sources from
+    the store. Incomplete assessments are compared only when `rank_incomplete`; failures are
+    those of `sources` (the configured ones; None: every source in the run log)."""
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
         scores, criteria = results.load_results(conn)
         hospitals = results.load_hospitals(conn)
         rejected = results.load_rejected_rows(conn)
-    comparisons = compare_assessments(scores, criteria).assessments
+        failures = source_failures(conn)
+    comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
     last_sync = last_finished(engine, Job.SYNC, (RunOutcome.OK, RunOutcome.SKIPPED))
     return DashboardData(
         scores=scores,
@@ -54,6 +65,7 @@ def load_dashboard_data(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> Das
         rule_sets=rule_sets,
         last_sync=last_sync,
         sources=tuple(sorted(set(hospitals["source"]))),
+        source_failures=tuple(f for f in failures if sources is None or f.source in sources),
     )
 
 

@@ -16,7 +16,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from hqsync.config.errors import DashboardError
-from hqsync.sync.dashboard.document import Column, Dashboard, Table, ValueColour, column_runs
+from hqsync.sync.dashboard.document import (
+    Column,
+    Dashboard,
+    Table,
+    ValueColour,
+    column_runs,
+    signed_pattern,
+)
 from hqsync.sync.xlsx.source_writer import replace_atomically
 
 log = logging.getLogger(__name__)
@@ -155,6 +162,8 @@ def _line_chart(sheet: Any, table: Table) -> XlLineChart:
 def _number_format(column: Column) -> str | None:
     if column.kind == "number":
         return "0." + "0" * column.decimals if column.decimals else "0"
-    if column.kind == "percent":
-        return "0." + "0" * column.decimals + '"%"' if column.decimals else '0"%"'
+    if column.kind == "percent":  # a fraction shown as a percentage, as on Google
+        return "0." + "0" * column.decimals + "%" if column.decimals else "0%"
+    if column.kind == "signed":
+        return signed_pattern(column.decimals)
     return _NUMBER_FORMATS.get(column.kind)

@@ -138,9 +138,9 @@ def test_an_inserted_column_moves_no_colour(monkeypatch: pytest.MonkeyPatch) -> 
     # Colours land on the same named columns: band and score fills, level-count rules.
     assert placed_colours(after) == placed_colours(before)
     fills, by_value = placed_colours(after)
-    assert fills[(0, "Band / result")] == BAND_COLOURS["Tốt"] == fills[(0, "Score / % met")]
+    assert fills[(0, "Band / result")] == BAND_COLOURS["Tốt"] == fills[(0, "Score")]
     assert fills[(1, "Band / result")] == BAND_COLOURS["Kém"]
-    assert {name for _, name in fills} == {"Band / result", "Score / % met"}
+    assert {name for _, name in fills} == {"Band / result", "Score"}
     assert by_value == {f"Level {n}": [1] for n in range(1, 6)}
     band = headers(after).index("Band / result")
     assert [row[band] for row in after.rows] == ["Tốt", "Kém"]
