@@ -247,7 +247,7 @@ def source_failures(
         rows = bind.execute(stmt).all()
     streaks: dict[str, list[Any]] = {}
     for source, started_at, finished_at, error in rows:
-        streaks.setdefault(source, []).append((started_at, finished_at or started_at, error))
+        streaks.setdefault(str(source), []).append((started_at, finished_at or started_at, error))
     return [
         SourceFailure(
             source=source,
