@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -76,6 +76,7 @@ def _vietnamese_collator() -> Any:
     return collator
 
 
+@lru_cache(maxsize=65_536)  # a dashboard orders the same few thousand names many times
 def name_sort_key(name: str) -> tuple[int, ...]:
     """THE sort key of names shown to people (hospitals, districts): Vietnamese alphabetical
     order (A Ă Â B C D Đ E Ê … O Ô Ơ … U Ư …, tones after the bare letter), by the Unicode
