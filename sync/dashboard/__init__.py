@@ -1,6 +1,7 @@
 """The leaders' dashboard: the document a writer publishes, and how it is built from the store.
 
-    document.py   Dashboard, Table, Column, LineChart, ValueColour: the backend-neutral document
+    document.py   Dashboard, Table, Column, LineChart, ValueColour, Link: the neutral document
+    evidence.py   evidence links of the gaps: the one rule that turns an evidence cell into a link
     labels.py     LABELS: the dashboard's words in Vietnamese and English
     columns.py    ColumnSpec, Columns: a table's columns under keys (cells and colours by key)
     formats.py    standard display names, percent fractions, zoned times, no-score reasons
@@ -22,7 +23,9 @@ from hqsync.sync.dashboard.document import (
     Column,
     ColumnKind,
     Dashboard,
+    DocumentCell,
     LineChart,
+    Link,
     Table,
     ValueColour,
     column_runs,
@@ -67,7 +70,9 @@ __all__ = [
     "ColumnKind",
     "Dashboard",
     "DashboardData",
+    "DocumentCell",
     "LineChart",
+    "Link",
     "Table",
     "ValueColour",
     "build_dashboard",

@@ -33,7 +33,21 @@ from hqsync.sync.dashboard.colours import (
     level_colours,
 )
 from hqsync.sync.dashboard.columns import Columns, ColumnSpec
-from hqsync.sync.dashboard.document import Column, Dashboard, LineChart, Table, ValueColour
+from hqsync.sync.dashboard.document import (
+    Column,
+    Dashboard,
+    DocumentCell,
+    LineChart,
+    Link,
+    Table,
+    ValueColour,
+)
+from hqsync.sync.dashboard.evidence import (
+    EvidenceIndex,
+    evidence_cells,
+    evidence_columns,
+    gap_links,
+)
 from hqsync.sync.dashboard.formats import (
     as_fraction,
     is_percent_standard,
@@ -142,6 +156,7 @@ def build_dashboard(
                 labels,
                 rule_sets=data.rule_sets,
                 max_level=max_level,
+                evidence=data.evidence,
             ),
             _trend(data.scores, hospitals, labels, data.rule_sets),
             issues_table(data.rejected, data.source_failures, labels, Language(language), zone),
@@ -389,7 +404,8 @@ GAPS_COLUMNS = (
     ColumnSpec("next", "integer", width=10),
     ColumnSpec("to_fix", width=60),
 )
-"""The Gaps tab's columns: one row per criterion below its top level, with what to fix."""
+"""The Gaps tab's leading columns: one row per criterion below its top level, with what to fix
+(then one column per evidence link of its failing sub-items)."""
 
 
 def _gaps(
@@ -400,9 +416,12 @@ def _gaps(
     *,
     rule_sets: Mapping[str, RuleSet],
     max_level: int,
+    evidence: EvidenceIndex,
 ) -> Table:
-    columns = Columns(spec.keyed(labels) for spec in GAPS_COLUMNS)
-    gaps: list[dict[str, CellValue]] = []
+    """One row per criterion below its top level: what to fix, and the failing sub-items'
+    evidence links (`gap_links`)."""
+    gaps: list[dict[str, DocumentCell]] = []
+    links: list[tuple[Link, ...]] = []
     if not latest.empty:
         meta = latest.set_index("assessment_key")
         chosen = criteria[criteria["assessment_key"].isin(set(meta.index))]
@@ -416,6 +435,8 @@ def _gaps(
                 _hospital_field(hospitals, assessment["hospital_key"], "name")
                 or assessment["hospital_id"]
             )
+            row_links = gap_links(evidence, record["assessment_key"], to_fix)
+            links.append(row_links)
             gaps.append(
                 {
                     "hospital": name,
@@ -425,6 +446,7 @@ def _gaps(
                     "current": plain_cell(record["level"]),
                     "next": plain_cell(details.get("next_level")),
                     "to_fix": ", ".join(str(g) for g in to_fix),
+                    **evidence_cells(row_links),
                 }
             )
         gaps.sort(
@@ -434,6 +456,9 @@ def _gaps(
                 _natural_key(str(g["criterion"])),
             )
         )
+    columns = Columns(
+        [*(spec.keyed(labels) for spec in GAPS_COLUMNS), *evidence_columns(labels, links)]
+    )
     return Table(
         key="gaps",
         title=labels["gaps"],

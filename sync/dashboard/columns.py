@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
-from hqsync.sync.dashboard.document import Column, ColumnKind
-from hqsync.sync.interfaces import CellValue
+from hqsync.sync.dashboard.document import Column, ColumnKind, DocumentCell
+
+Cell = TypeVar("Cell", bound=DocumentCell)
+"""A row's cells: plain values (`CellValue`), or with links too (`DocumentCell`)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Columns:
         """The positions of the columns under `keys`, in that order."""
         return tuple(self._index[key] for key in keys)
 
-    def row(self, cells: Mapping[str, CellValue]) -> tuple[CellValue, ...]:
+    def row(self, cells: Mapping[str, Cell]) -> tuple[Cell | None, ...]:
         """A row in column order from cells given by key (a column with no cell stays empty)."""
         unknown = cells.keys() - self._index.keys()
         if unknown:

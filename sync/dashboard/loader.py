@@ -6,18 +6,20 @@ and numpy values into the plain values a spreadsheet cell (or a JSON export) hol
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from hqsync.config.settings import SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome
-from hqsync.models import results
+from hqsync.models import evidence, results
 from hqsync.models.runs import SourceFailure, last_finished, source_failures
 from hqsync.scoring.ruleset import RuleSet
+from hqsync.sync.dashboard.evidence import EvidenceIndex, evidence_index
 from hqsync.sync.interfaces import CellValue
 
 
@@ -33,6 +35,8 @@ class DashboardData:
     rule_sets: Mapping[str, RuleSet]
     last_sync: datetime | None
     sources: tuple[str, ...]
+    evidence: EvidenceIndex = field(default_factory=dict)
+    """The evidence links of failing findings (`sync.dashboard.evidence.evidence_index`)."""
     source_failures: tuple[SourceFailure, ...] = ()
     """Sources whose latest sync failed (the run log's `source_failures`), by source."""
 
@@ -40,21 +44,24 @@ class DashboardData:
 def load_dashboard_data(
     engine: Engine,
     rule_sets: Mapping[str, RuleSet],
+    sources: Sequence[SourceSettings] = (),
     *,
     rank_incomplete: bool = False,
-    sources: Collection[str] | None = None,
 ) -> DashboardData:
-    """Read scores, criteria, comparisons, hospitals, rejected rows and failing sources from
-    the store. Incomplete assessments are compared only when `rank_incomplete`; failures are
-    those of `sources` (the configured ones; None: every source in the run log)."""
+    """Read scores, criteria, comparisons, hospitals, rejected rows, the failing findings'
+    evidence links (each source's cells read with its `sources` settings) and the failing
+    sources (those of `sources`; none given: every source in the run log) from the store.
+    Incomplete assessments are compared only when `rank_incomplete`."""
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
         scores, criteria = results.load_results(conn)
         hospitals = results.load_hospitals(conn)
         rejected = results.load_rejected_rows(conn)
+        links = evidence_index(evidence.failing_evidence(conn), sources)
         failures = source_failures(conn)
     comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
+    configured = {source.name for source in sources}
     last_sync = last_finished(engine, Job.SYNC, (RunOutcome.OK, RunOutcome.SKIPPED))
     return DashboardData(
         scores=scores,
@@ -65,7 +72,8 @@ def load_dashboard_data(
         rule_sets=rule_sets,
         last_sync=last_sync,
         sources=tuple(sorted(set(hospitals["source"]))),
-        source_failures=tuple(f for f in failures if sources is None or f.source in sources),
+        evidence=links,
+        source_failures=tuple(f for f in failures if not configured or f.source in configured),
     )
 
 
