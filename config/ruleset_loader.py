@@ -150,6 +150,7 @@ class _Fields:
 _TOP_FIELDS = (
     "id",
     "name",
+    "short_name",
     "method",
     "aliases",
     "catalog",
@@ -212,6 +213,7 @@ def _parse(source: str, data: bytes, read: ReadBeside) -> RuleSet:
     return RuleSet(
         id=rule_id,
         name=top.text("name"),
+        short_name=top.text("short_name", ""),
         method=method,
         fingerprint=hasher.hexdigest(),
         aliases=tuple(a.strip() for a in aliases if a.strip()),

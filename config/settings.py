@@ -119,9 +119,11 @@ class ScheduleSettings:
 
 @dataclass(frozen=True)
 class ScoringSettings:
-    """Extra folders holding councils' own rule set files, searched after the shipped ones."""
+    """Extra folders holding councils' own rule set files, searched after the shipped ones, and
+    whether incomplete assessments are ranked and compared (ARCHITECTURE.md, Scoring)."""
 
     rule_set_dirs: tuple[str, ...] = ()
+    rank_incomplete: bool = False
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "dashboard": ("backend", "spreadsheet", "language"),
     "schedule": ("sync_every", "publish_cron", "timezone"),
-    "scoring": ("rule_set_dirs",),
+    "scoring": ("rule_set_dirs", "rank_incomplete"),
     "daemon": ("lease_s", "misfire_grace_s"),
 }
 _SOURCE_KEYS = ("name", "backend", "spreadsheet", "tabs", "locale", "columns", "evidence_url")
@@ -285,7 +287,17 @@ def settings_from_mapping(
         dirs = [dirs]
     if not isinstance(dirs, list) or not all(isinstance(x, str) for x in dirs):
         raise ConfigError("scoring.rule_set_dirs must be a list of folder paths")
-    scoring = ScoringSettings(rule_set_dirs=tuple(str(_resolve_path(x, base)) for x in dirs))
+    rank_incomplete = sc.get("rank_incomplete", False)
+    if isinstance(rank_incomplete, str) and rank_incomplete.lower() in ("true", "false"):
+        rank_incomplete = rank_incomplete.lower() == "true"  # from HQSYNC_SCORING_RANK_INCOMPLETE
+    if not isinstance(rank_incomplete, bool):
+        raise ConfigError(
+            f"scoring.rank_incomplete = {rank_incomplete!r}: must be true or false (no quotes)"
+        )
+    scoring = ScoringSettings(
+        rule_set_dirs=tuple(str(_resolve_path(x, base)) for x in dirs),
+        rank_incomplete=rank_incomplete,
+    )
     dm = sections["daemon"]
     daemon = DaemonSettings(
         lease_s=_positive(dm, "daemon", "lease_s", 60.0),

@@ -97,6 +97,15 @@ class UnansweredLevel(StrEnum):
     MET = "met"
 
 
+class NoScoreReason(StrEnum):
+    """Why an assessment has no score (shown beside it on the dashboard and in exports)."""
+
+    NO_USABLE_FINDINGS = "no_usable_findings"
+    """Applicable criteria exist, but no finding assessed any of them."""
+    ALL_NOT_APPLICABLE = "all_not_applicable"
+    """Every criterion is ruled out by the hospital's profile or answered not applicable."""
+
+
 class Backend(StrEnum):
     """Where a source is read from or a dashboard is written to."""
 

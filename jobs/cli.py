@@ -419,7 +419,9 @@ def scores(config_path: Path | None, fmt: str) -> None:
         from hqsync.scoring import report_levels
 
         rule_sets = Pipeline(ctx.settings, engine).rule_sets
-        records = scores_json(engine, rule_sets)
+        records = scores_json(
+            engine, rule_sets, rank_incomplete=ctx.settings.scoring.rank_incomplete
+        )
         if fmt == "json":
             click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         else:

@@ -4,7 +4,7 @@ One thread (the caller of `Daemon.run`) keeps the lease: the leader renews it ev
 followers try to take it every lease_s/4. While leading, the scheduler holds two jobs:
 
 - `sync` every `schedule.sync_every` (first run right after taking the lease): `run_cycle()`,
-  which scores and publishes when data changed;
+  which scores and publishes when data or the set of failing sources changed;
 - `publish` on `schedule.publish_cron` in `schedule.timezone`: `publish()` anyway.
 
 Both run under one lock, so a cycle and a publish never overlap; each job coalesces misfires and

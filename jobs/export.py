@@ -2,6 +2,9 @@
 
 Level counts follow each rule set's own levels (`RuleSet.levels`, 1..max_level), so a council
 rule set with 7 levels reports levels 6 and 7; the CSV has one column per level of any rule set.
+An incomplete assessment (`complete` false) has no band, rank or comparisons unless
+`rank_incomplete` (see `hqsync.scoring.compare`). CSV text that a spreadsheet would evaluate
+is neutralised (`hqsync.config.utils.neutralise_formula`).
 """
 
 from __future__ import annotations
@@ -11,21 +14,28 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from hqsync.config.utils import neutralise_formula
 from hqsync.config.vocabulary import levels_of
 from hqsync.models import results
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.dashboard.loader import is_missing, plain_cell
 
 
-def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[str, Any]]:
+def scores_json(
+    engine: Engine, rule_sets: Mapping[str, RuleSet], *, rank_incomplete: bool = False
+) -> list[dict[str, Any]]:
     """Every live, scored assessment with the documented fields plus comparisons and
-    explanations; `level_counts` has one entry per level of the assessment's rule set."""
+    explanations; `level_counts` has one entry per level of the assessment's rule set.
+
+    `complete` says whether every applicable criterion was assessed; an incomplete one has
+    `band` and `rank` null unless `rank_incomplete`. `no_score_reason` says why `score` is null.
+    """
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
         scores, criteria = results.load_results(conn)
         hospitals = results.load_hospitals(conn)
-    comparisons = compare_assessments(scores, criteria).assessments
+    comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
     by_key = comparisons.set_index("assessment_key") if not comparisons.empty else None
     names = dict(zip(hospitals["hospital_key"], hospitals["name"], strict=True))
     criteria_of: dict[str, dict[str, Any]] = {}
@@ -57,12 +67,14 @@ def scores_json(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> list[dict[s
                 "source": record["source"],
                 "hospital_name": plain_cell(names.get(record["hospital_key"])),
                 "method": record["method"],
-                "band": plain_cell(record["band"]),
+                "band": plain_cell(comparison.get("band", record["band"])),
                 "previous_score": plain_cell(comparison.get("previous_score")),
                 "change": plain_cell(comparison.get("change")),
                 "rank": plain_cell(comparison.get("rank")),
                 "at_risk": plain_cell(comparison.get("at_risk")),
                 "self_council_diff": plain_cell(comparison.get("self_council_diff")),
+                "complete": bool(comparison.get("complete", True)),
+                "no_score_reason": plain_cell(comparison.get("no_score_reason")),
                 "details": details,
             }
         )
@@ -95,7 +107,8 @@ def _level_counts(counts: Mapping[str, Any], rule_set: RuleSet | None) -> dict[s
 def scores_csv_rows(
     records: Sequence[Mapping[str, Any]], levels: Sequence[int] = ()
 ) -> tuple[list[str], list[list[Any]]]:
-    """The same records flattened for a spreadsheet: one column per level and part.
+    """The same records flattened for a spreadsheet: one column per level and part; text that
+    a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, CR first) starts with `'`.
 
     The level columns run from 1 to the highest of `levels` (pass
     `hqsync.scoring.report_levels(rule_sets.values())`) and of the records' own levels.
@@ -123,6 +136,8 @@ def scores_csv_rows(
         "rank",
         "at_risk",
         "self_council_diff",
+        "complete",
+        "no_score_reason",
     ]
     rows = []
     for r in records:
@@ -147,6 +162,13 @@ def scores_csv_rows(
                 r["rank"],
                 r["at_risk"],
                 r["self_council_diff"],
+                r["complete"],
+                r["no_score_reason"],
             ]
         )
-    return header, rows
+    return header, [[_csv_cell(value) for value in row] for row in rows]
+
+
+def _csv_cell(value: Any) -> Any:
+    """A CSV cell: text neutralised against formulas, other values as they are."""
+    return neutralise_formula(value) if isinstance(value, str) else value

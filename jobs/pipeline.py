@@ -21,7 +21,7 @@ from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
 from hqsync.jobs.logs import redact
 from hqsync.models import results, source_rows
 from hqsync.models.lease import lock_source
-from hqsync.models.runs import finish_run, start_run
+from hqsync.models.runs import finish_run, last_run, source_failures, start_run
 from hqsync.models.tables import utcnow
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.backends import open_dashboard_writer, open_source_reader
@@ -319,7 +319,12 @@ class Pipeline:
         writer: DashboardWriter | None = None
         try:
             started = time.monotonic()
-            data = load_dashboard_data(self.engine, self.rule_sets, self.settings.sources)
+            data = load_dashboard_data(
+                self.engine,
+                self.rule_sets,
+                self.settings.sources,
+                rank_incomplete=self.settings.scoring.rank_incomplete,
+            )
             dashboard = build_dashboard(
                 data,
                 self.settings.dashboard.language,
@@ -353,10 +358,25 @@ class Pipeline:
             )
             raise
 
+    def _source_names(self) -> frozenset[str]:
+        return frozenset(s.name for s in self.settings.sources)
+
+    def failing_sources_changed(self) -> bool:
+        """True when the configured sources failing to sync now differ from those the last
+        successful publish showed (a new failure, or a source that syncs again)."""
+        names = self._source_names()
+        now = {f.source for f in source_failures(self.engine)} & names
+        published = last_run(self.engine, job=Job.PUBLISH, outcome=RunOutcome.OK)
+        if published is None:
+            return bool(now)
+        shown = {f.source for f in source_failures(self.engine, before_run=published.id)}
+        return now != shown & names
+
     # --- cycle ------------------------------------------------------------------------------
 
     def run_cycle(self, publish_always: bool = False) -> CycleResult:
-        """Sync; when data changed (or `publish_always`), score and publish.
+        """Sync; when data changed, the failing sources changed (or `publish_always`), score
+        and publish.
 
         Never raises for a failing source or publish: failures are in the result and the log.
         """
@@ -369,7 +389,9 @@ class Pipeline:
         except Exception as exc:
             score_error = _describe(exc)
             log.error("scoring failed: %s", score_error)
-        if score_error is None and (outcome.changed or scored or publish_always):
+        if score_error is None and (
+            outcome.changed or scored or publish_always or self.failing_sources_changed()
+        ):
             try:
                 self.publish()
                 published = True

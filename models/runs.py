@@ -200,6 +200,66 @@ def last_finished(
     return value
 
 
+@dataclass(frozen=True)
+class SourceFailure:
+    """A source whose latest finished sync failed: since when, why, how many times."""
+
+    source: str
+    since: datetime
+    """When the first failed sync since its last good one started."""
+    error: str
+    """The latest failed sync's error (it says what went wrong)."""
+    failures: int
+    last_failed_at: datetime
+
+
+def source_failures(
+    bind: Engine | Connection, *, before_run: int | None = None
+) -> list[SourceFailure]:
+    """Every source whose latest finished sync failed (no later ok or skipped one), by source.
+
+    `before_run`: as the run log stood when run `before_run` started (only runs with a smaller
+    id), e.g. what a publish showed.
+    """
+    finished = [Run.job == Job.SYNC, Run.source.is_not(None)]
+    if before_run is not None:
+        finished.append(Run.id < before_run)
+    good = (
+        sa.select(Run.source, sa.func.max(Run.id).label("good_id"))
+        .where(*finished, Run.outcome.in_((RunOutcome.OK, RunOutcome.SKIPPED)))
+        .group_by(Run.source)
+        .subquery()
+    )
+    stmt = (
+        sa.select(Run.source, Run.started_at, Run.finished_at, Run.error)
+        .outerjoin(good, good.c.source == Run.source)
+        .where(
+            *finished,
+            Run.outcome == RunOutcome.FAILED,
+            sa.or_(good.c.good_id.is_(None), Run.id > good.c.good_id),
+        )
+        .order_by(Run.source, Run.id)
+    )
+    if isinstance(bind, Engine):
+        with bind.connect() as conn:
+            rows = conn.execute(stmt).all()
+    else:
+        rows = bind.execute(stmt).all()
+    streaks: dict[str, list[Any]] = {}
+    for source, started_at, finished_at, error in rows:
+        streaks.setdefault(str(source), []).append((started_at, finished_at or started_at, error))
+    return [
+        SourceFailure(
+            source=source,
+            since=runs[0][0],
+            error=runs[-1][2] or "unknown error",
+            failures=len(runs),
+            last_failed_at=runs[-1][1],
+        )
+        for source, runs in streaks.items()
+    ]
+
+
 def this_host() -> str:
     """This machine as the run log names it: the host name, plus the pid namespace when the
     system has one (containers may share a host name, but then not their processes)."""

@@ -6,13 +6,24 @@ Definitions (leaders read these numbers, so they are fixed here and in the READM
   by `assessed_on` then assessment key (undated ones first). Drafts never take part: they get
   no previous assessment, no change and no rank, and are never anyone's previous one.
 - *Change*: score − the previous non-draft score of the same series.
+- *Coverage*: an assessment is *complete* when it assessed every applicable criterion
+  (`assessed >= applicable`: a levels criterion, a checklist item, a points standard). An
+  incomplete one is left out of every comparison, as a draft is, unless `rank_incomplete`:
+  it gets no band, previous assessment, change, at-risk flag, rank or self-vs-council pair,
+  and is never another assessment's previous one or pair. A series whose latest non-draft
+  assessment is incomplete has no rank (it is not ranked by an older one), and its
+  assessments stay out of the per-criterion medians (`criterion_medians`).
 - *Rank*: among the latest non-draft assessment of each hospital per standard and kind that
-  has a score, highest score first; ties share the best rank (1, 1, 3). Others: None.
+  has a score (and is complete), highest score first; ties share the best rank (1, 1, 3).
+  Others: None.
 - *At risk*: compared with the previous assessment of its series, the score fell into a lower
   band, or `passed` went from True to False (e.g. TT 35 newly failed).
 - *Period pairing* of self and council assessments: the same hospital and standard in the same
-  calendar year of `assessed_on`; when a year has several, the latest non-draft one of each
-  kind is the pair. Difference = council − self (positive: the council scored higher).
+  calendar year of `assessed_on`; when a year has several, the latest non-draft (complete) one
+  of each kind is the pair. Difference = council − self (positive: the council scored higher).
+- *No score reason*: an assessment without a score says why (`NoScoreReason`): nothing
+  applicable was left (`all_not_applicable`) or no finding assessed an applicable criterion
+  (`no_usable_findings`).
 """
 
 from __future__ import annotations
@@ -22,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from hqsync.config.vocabulary import NoScoreReason, Status
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,8 @@ ASSESSMENT_COLUMNS = [
     "self_score",
     "council_score",
     "self_council_diff",
+    "complete",
+    "no_score_reason",
 ]
 CRITERIA_COLUMNS = [
     "assessment_key",
@@ -71,15 +86,36 @@ CRITERIA_COLUMNS = [
 _SERIES = ["hospital_key", "standard", "kind"]
 
 
-def compare_assessments(scores: pd.DataFrame, criteria: pd.DataFrame) -> Comparisons:
-    """Per assessment: previous one, change, rank, at-risk flag, self-vs-council difference;
-    per criterion: level change since the previous assessment and self-vs-council difference.
+def is_complete(applicable: int, assessed: int) -> bool:
+    """True when an assessment assessed every criterion that applies to its hospital."""
+    return int(assessed) >= int(applicable)
+
+
+def no_score_reason(score: float | None, applicable: int, assessed: int) -> NoScoreReason | None:
+    """Why an assessment has no score; None when it has one."""
+    if score is not None and not pd.isna(score):
+        return None
+    if int(applicable) == 0:
+        return NoScoreReason.ALL_NOT_APPLICABLE
+    return NoScoreReason.NO_USABLE_FINDINGS
+
+
+def compare_assessments(
+    scores: pd.DataFrame, criteria: pd.DataFrame, *, rank_incomplete: bool = False
+) -> Comparisons:
+    """Per assessment: previous one, change, rank, at-risk flag, self-vs-council difference,
+    coverage (`complete`) and why it has no score; per criterion: level change since the
+    previous assessment and self-vs-council difference.
 
     `scores` has the columns of `ScoreFrames.scores` plus `hospital_key`, `kind`,
-    `assessed_on` and `status`; `criteria` those of `ScoreFrames.criteria`. Rows come out
+    `assessed_on` and `status` (without `applicable`/`assessed` every assessment counts as
+    complete); `criteria` those of `ScoreFrames.criteria`. Incomplete assessments are left out
+    of the comparisons (see the module's definitions) unless `rank_incomplete`. Rows come out
     sorted by assessment key (criteria keep their order within an assessment).
     """
     frame = scores[ASSESSMENT_COLUMNS[: ASSESSMENT_COLUMNS.index("period")]].copy()
+    frame["_applicable"] = _counts(scores, "applicable")
+    frame["_assessed"] = _counts(scores, "assessed")
     frame["assessment_key"] = frame["assessment_key"].astype(str)
     frame = frame.sort_values("assessment_key", kind="stable").reset_index(drop=True)
     dates = pd.to_datetime(frame["assessed_on"], errors="coerce")
@@ -87,9 +123,17 @@ def compare_assessments(scores: pd.DataFrame, criteria: pd.DataFrame) -> Compari
     # NaT becomes the smallest int64, so undated assessments sort first in their series.
     frame["_order"] = dates.to_numpy(dtype="datetime64[s]").astype(np.int64)
     frame["_score"] = pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
-    counted = frame[frame["status"] != "draft"].sort_values(
+    frame["complete"] = frame["_assessed"] >= frame["_applicable"]
+    frame["no_score_reason"] = [
+        no_score_reason(None if np.isnan(s) else s, a, n)
+        for s, a, n in zip(frame["_score"], frame["_applicable"], frame["_assessed"], strict=True)
+    ]
+    live = frame[frame["status"] != Status.DRAFT].sort_values(
         [*_SERIES, "_order", "assessment_key"], kind="stable"
     )
+    comparable = frame["complete"] | rank_incomplete
+    frame.loc[~comparable, "band"] = None
+    counted = live[live["complete"] | rank_incomplete]
 
     by_series = counted.groupby(_SERIES, sort=False, dropna=False)
     previous = pd.DataFrame(
@@ -113,8 +157,8 @@ def compare_assessments(scores: pd.DataFrame, criteria: pd.DataFrame) -> Compari
     frame["at_risk"] = (fell_band | newly_failed).astype(object)
     frame.loc[frame["previous_assessment_key"].isna(), "at_risk"] = None
 
-    latest = by_series.tail(1)
-    latest = latest[latest["_score"].notna()]
+    latest = live.groupby(_SERIES, sort=False, dropna=False).tail(1)
+    latest = latest[latest["_score"].notna() & (latest["complete"] | rank_incomplete)]
     ranks = latest.groupby(["standard", "kind"], sort=False)["_score"].rank(
         method="min", ascending=False
     )
@@ -138,9 +182,36 @@ def compare_assessments(scores: pd.DataFrame, criteria: pd.DataFrame) -> Compari
             "council_score",
             "self_council_diff",
         ),
-        bools=("passed", "previous_passed", "at_risk"),
+        bools=("passed", "previous_passed", "at_risk", "complete"),
     )
     return Comparisons(assessments=assessments, criteria=_criteria(criteria, assessments))
+
+
+def _counts(scores: pd.DataFrame, column: str) -> np.ndarray:
+    """A count column of the scores as int64 (0 where absent: every assessment complete)."""
+    if column not in scores:
+        return np.zeros(len(scores), dtype=np.int64)
+    return pd.to_numeric(scores[column], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+
+
+def criterion_medians(comparisons: Comparisons) -> pd.DataFrame:
+    """The median level of each criterion per standard and kind, over the ranked assessments
+    (each hospital's latest complete one: incomplete ones are left out, see the module).
+
+    Columns: standard, kind, code, median (float), hospitals (how many levels it is taken of).
+    """
+    columns = ["standard", "kind", "code", "median", "hospitals"]
+    ranked = comparisons.assessments[comparisons.assessments["rank"].notna()]
+    levels = comparisons.criteria.merge(
+        ranked[["assessment_key", "standard", "kind"]], on="assessment_key", how="inner"
+    )
+    levels = levels[levels["level"].notna()]
+    if levels.empty:
+        return pd.DataFrame(columns=columns)
+    levels = levels.assign(level=levels["level"].astype(np.float64))
+    grouped = levels.groupby(["standard", "kind", "code"], sort=True)["level"]
+    out = grouped.agg(["median", "size"]).reset_index()
+    return out.rename(columns={"size": "hospitals"})[columns]
 
 
 def _pair_self_council(frame: pd.DataFrame, counted: pd.DataFrame) -> pd.DataFrame:
@@ -155,13 +226,14 @@ def _pair_self_council(frame: pd.DataFrame, counted: pd.DataFrame) -> pd.DataFra
     frame = frame.merge(pick["self"], on=keys, how="left").merge(
         pick["council"], on=keys, how="left"
     )
-    is_draft = frame["status"] == "draft"
+    # Drafts (and incomplete assessments, unless ranked) are not in `counted`: no pair.
+    left_out = ~frame["assessment_key"].isin(counted["assessment_key"])
     is_self = frame["kind"] == "self"
     is_council = frame["kind"] == "council"
     paired_key = pd.Series(None, index=frame.index, dtype=object)
     paired_key[is_self] = frame.loc[is_self, "council_key"]
     paired_key[is_council] = frame.loc[is_council, "self_key"]
-    paired_key[is_draft] = None
+    paired_key[left_out] = None
     frame["paired_assessment_key"] = paired_key
     paired = frame["paired_assessment_key"].notna()
     frame.loc[~paired, ["self_score", "council_score"]] = np.nan

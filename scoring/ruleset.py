@@ -78,6 +78,8 @@ class RuleSet:
     method: Method
     fingerprint: str
     aliases: tuple[str, ...] = ()
+    short_name: str = ""
+    """What leaders call the standard ("QĐ 6858", "TT 35/2024"); empty: its name."""
     units: tuple[Unit, ...] = ()
     items: tuple[Item, ...] | None = None
     """The full item list when the rule set has one (always for checklist and points; optional
@@ -102,6 +104,11 @@ class RuleSet:
         )
         items = {} if self.items is None else {i.code.upper(): i.code for i in self.items}
         object.__setattr__(self, "_item_index", items)
+
+    @property
+    def display_name(self) -> str:
+        """The standard as dashboards show it: its short name, else its name, else its id."""
+        return self.short_name or self.name or self.id
 
     @property
     def accepts_partial(self) -> bool:

@@ -3,6 +3,9 @@
     document.py   Dashboard, Table, Column, LineChart, ValueColour, Link: the neutral document
     evidence.py   evidence links of the gaps: the one rule that turns an evidence cell into a link
     labels.py     LABELS: the dashboard's words in Vietnamese and English
+    columns.py    ColumnSpec, Columns: a table's columns under keys (cells and colours by key)
+    formats.py    standard display names, percent fractions, zoned times, no-score reasons
+    health.py     the Data issues and About tabs: rejected rows, failing sources, freshness
     builder.py    build_dashboard: each tab's columns by key, colours placed by column key
     colours.py    the level palette spread over 1..max_level, band and pass/fail colours
     loader.py     DashboardData, load_dashboard_data: what the dashboard shows, from the store

@@ -4,20 +4,24 @@ Every table's columns are declared under keys (`Columns`): cells are given by ke
 are placed on the columns of their keys, so adding or moving a column cannot shift a colour
 onto another column. The level columns and colours run over 1..max_level of the configured
 levels rule sets (`levels_of`), not a fixed five.
+
+The Summary and Criteria tabs hold each hospital's latest self-assessment and latest council
+assessment per standard, side by side; an incomplete one shows "assessed/applicable" and why it
+has no band or rank (see `hqsync.scoring.compare`). Names are in Vietnamese alphabetical order
+(`hqsync.config.utils.name_sort_key`), standards by their display names.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from importlib import metadata
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from hqsync.config.utils import name_sort_key
 from hqsync.config.vocabulary import AssessmentKind, Language, Method, Status, levels_of
 from hqsync.scoring.ruleset import RuleSet, report_levels
 from hqsync.sync.dashboard.colours import (
@@ -28,9 +32,9 @@ from hqsync.sync.dashboard.colours import (
     level_colour,
     level_colours,
 )
+from hqsync.sync.dashboard.columns import Columns, ColumnSpec
 from hqsync.sync.dashboard.document import (
     Column,
-    ColumnKind,
     Dashboard,
     DocumentCell,
     LineChart,
@@ -44,58 +48,20 @@ from hqsync.sync.dashboard.evidence import (
     evidence_columns,
     gap_links,
 )
+from hqsync.sync.dashboard.formats import (
+    as_fraction,
+    is_percent_standard,
+    reason_text,
+    signed,
+    standard_name,
+)
+from hqsync.sync.dashboard.health import about_table, issues_table
 from hqsync.sync.dashboard.labels import LABELS
 from hqsync.sync.dashboard.loader import DashboardData, is_missing, plain_cell
 from hqsync.sync.interfaces import CellValue
 
-Cell = TypeVar("Cell", bound=DocumentCell)
-"""A row's cells: plain values (`CellValue`), or with links too (`DocumentCell`)."""
 TREND_SERIES_LIMIT = 25
 """Hospitals drawn on the trend chart (the table holds them all)."""
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """A fixed column: its key (also the key of its header in `LABELS`), kind and width."""
-
-    key: str
-    kind: ColumnKind = "text"
-    width: int = 14
-
-    def keyed(self, labels: Mapping[str, str]) -> tuple[str, Column]:
-        """The column under its key, headed in the language of `labels`."""
-        return self.key, Column(labels[self.key], self.kind, width=self.width)
-
-
-class Columns:
-    """A table's columns, each under a key: cells and colours are placed by key, not position."""
-
-    def __init__(self, keyed: Iterable[tuple[str, Column]]) -> None:
-        pairs = list(keyed)
-        self.keys = tuple(key for key, _ in pairs)
-        self.columns = tuple(column for _, column in pairs)
-        self._index = {key: i for i, key in enumerate(self.keys)}
-        if len(self._index) != len(self.keys):
-            twice = sorted({k for k in self.keys if self.keys.count(k) > 1})
-            raise ValueError(f"column keys must differ: {twice}")
-
-    def __len__(self) -> int:
-        return len(self.keys)
-
-    def index(self, key: str) -> int:
-        """The position of the column under `key`."""
-        return self._index[key]
-
-    def indexes(self, keys: Iterable[str]) -> tuple[int, ...]:
-        """The positions of the columns under `keys`, in that order."""
-        return tuple(self._index[key] for key in keys)
-
-    def row(self, cells: Mapping[str, Cell]) -> tuple[Cell | None, ...]:
-        """A row in column order from cells given by key (a column with no cell stays empty)."""
-        unknown = cells.keys() - self._index.keys()
-        if unknown:
-            raise ValueError(f"cells for columns the table does not have: {sorted(unknown)}")
-        return tuple(cells.get(key) for key in self.keys)
 
 
 SUMMARY_LEADING = (
@@ -106,14 +72,16 @@ SUMMARY_LEADING = (
     ColumnSpec("kind", width=14),
     ColumnSpec("date", "date", width=12),
     ColumnSpec("score", "number", width=11),
+    ColumnSpec("percent", "percent", width=11),
     ColumnSpec("band", width=16),
-    ColumnSpec("change", "number", width=10),
+    ColumnSpec("note", width=30),
+    ColumnSpec("change", "signed", width=10),
     ColumnSpec("rank", "integer", width=9),
     ColumnSpec("applicable", width=11),
 )
 """The Summary's columns before its level-count and part columns."""
 SUMMARY_TRAILING = (
-    ColumnSpec("self_diff", "number", width=12),
+    ColumnSpec("self_diff", "signed", width=12),
     ColumnSpec("at_risk", width=10),
     ColumnSpec("failing", width=40),
 )
@@ -135,15 +103,17 @@ def max_level_of(rule_sets: Mapping[str, RuleSet]) -> int:
     return len(report_levels(rule_sets.values())) or DEFAULT_MAX_LEVEL
 
 
-def latest_assessments(scores: pd.DataFrame) -> pd.DataFrame:
-    """Each hospital's latest non-draft assessment per standard (council wins a same-day tie)."""
+def latest_assessments(scores: pd.DataFrame, *, by_kind: bool = False) -> pd.DataFrame:
+    """Each hospital's latest non-draft assessment per standard (council wins a same-day tie);
+    `by_kind`: its latest self-assessment and its latest council assessment per standard."""
     live = scores[scores["status"] != Status.DRAFT].copy()
     if live.empty:
         return live
     live["_council"] = (live["kind"] == AssessmentKind.COUNCIL).astype(int)
     live["_date"] = pd.to_datetime(live["assessed_on"])
     live = live.sort_values(["hospital_key", "standard", "_date", "_council", "assessment_key"])
-    latest = live.groupby(["hospital_key", "standard"], sort=False).tail(1)
+    series = ["hospital_key", "standard", *(["kind"] if by_kind else [])]
+    latest = live.groupby(series, sort=False).tail(1)
     return latest.drop(columns=["_council", "_date"]).reset_index(drop=True)
 
 
@@ -153,38 +123,68 @@ def build_dashboard(
     """The dashboard's tabs (Summary, Criteria, Gaps, Trend, Data issues, About); times are
     shown in `timezone`."""
     labels = LABELS[Language(language)]
+    zone = ZoneInfo(timezone)
     max_level = max_level_of(data.rule_sets)
-    latest = latest_assessments(data.scores)
     hospitals = data.hospitals.set_index("hospital_key") if not data.hospitals.empty else None
     comparisons = (
         data.comparisons.set_index("assessment_key") if not data.comparisons.empty else None
     )
-    latest = _order_by_hospital(latest, hospitals)
+    latest = _order_by_hospital(latest_assessments(data.scores), hospitals)
+    both_kinds = _order_by_hospital(latest_assessments(data.scores, by_kind=True), hospitals)
     return Dashboard(
         tables=(
             _summary(
-                latest,
+                both_kinds,
                 hospitals,
                 comparisons,
                 rule_sets=data.rule_sets,
                 labels=labels,
                 max_level=max_level,
             ),
-            _criteria(latest, data.criteria, hospitals, labels, max_level),
-            _gaps(latest, data.criteria, hospitals, labels, max_level, evidence=data.evidence),
-            _trend(data.scores, hospitals, labels),
-            _issues(data.rejected, labels, Language(language)),
-            _about(data, labels, now, ZoneInfo(timezone)),
+            _criteria(
+                both_kinds,
+                data.criteria,
+                hospitals,
+                labels,
+                rule_sets=data.rule_sets,
+                max_level=max_level,
+            ),
+            _gaps(
+                latest,
+                data.criteria,
+                hospitals,
+                labels,
+                rule_sets=data.rule_sets,
+                max_level=max_level,
+                evidence=data.evidence,
+            ),
+            _trend(data.scores, hospitals, labels, data.rule_sets),
+            issues_table(data.rejected, data.source_failures, labels, Language(language), zone),
+            about_table(data, labels, now, zone),
         )
     )
 
 
 def _order_by_hospital(latest: pd.DataFrame, hospitals: pd.DataFrame | None) -> pd.DataFrame:
+    """By standard, hospital name (Vietnamese order), then council before self."""
     if latest.empty:
         return latest
-    names = [_hospital_field(hospitals, k, "name") or k for k in latest["hospital_key"]]
-    latest = latest.assign(_name=names)
-    return latest.sort_values(["standard", "_name", "hospital_key"]).drop(columns="_name")
+    keys = [
+        (
+            str(record["standard"]),
+            *hospital_name_key(hospitals, record["hospital_key"]),
+            record["kind"] != AssessmentKind.COUNCIL,
+        )
+        for record in _records(latest[["standard", "hospital_key", "kind"]])
+    ]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return latest.iloc[order].reset_index(drop=True)
+
+
+def hospital_name_key(hospitals: pd.DataFrame | None, hospital_key: str) -> tuple[Any, ...]:
+    """The sort key of a hospital by its name (Vietnamese order), then its key."""
+    name = _hospital_field(hospitals, hospital_key, "name")
+    return (name_sort_key(str(name or hospital_key)), str(hospital_key))
 
 
 def _hospital_field(hospitals: pd.DataFrame | None, key: str, field: str) -> Any:
@@ -229,21 +229,30 @@ def _summary(
     columns = _summary_columns(labels, levels, parts)
     rows: list[tuple[CellValue, ...]] = []
     fills: dict[tuple[int, int], str] = {}
-    for index, record in enumerate(_records(latest)):
-        key = record["assessment_key"]
+    for index, stored in enumerate(_records(latest)):
+        key = stored["assessment_key"]
         comparison = (
             comparisons.loc[key].to_dict()
             if comparisons is not None and key in comparisons.index
             else {}
         )
+        # An incomplete assessment has no band (unless incomplete ones are ranked).
+        record = {**stored, "band": comparison.get("band", stored["band"])}
         cells = _summary_cells(
-            record, comparison, hospitals, labels=labels, levels=levels, parts=parts
+            record,
+            comparison,
+            hospitals,
+            rule_sets=rule_sets,
+            labels=labels,
+            levels=levels,
+            parts=parts,
         )
         rows.append(columns.row(cells))
         colour = band_colour(record, rule_sets.get(str(record["standard"])))
         if colour:
+            score_key = "percent" if is_percent_standard(rule_sets, record["standard"]) else "score"
             fills[(index, columns.index("band"))] = colour
-            fills[(index, columns.index("score"))] = colour
+            fills[(index, columns.index(score_key))] = colour
         if cells["at_risk"] is not None:
             fills[(index, columns.index("at_risk"))] = RISK_COLOUR
     # A level-count column is coloured wherever a hospital has criteria at that level.
@@ -268,6 +277,7 @@ def _summary_cells(
     comparison: Mapping[str, Any],
     hospitals: pd.DataFrame | None,
     *,
+    rule_sets: Mapping[str, RuleSet],
     labels: Mapping[str, str],
     levels: Sequence[int],
     parts: Sequence[str],
@@ -278,25 +288,31 @@ def _summary_cells(
     parts_map = record.get("parts") or {}
     at_risk = not is_missing(comparison.get("at_risk")) and bool(comparison.get("at_risk"))
     failing = ", ".join(str(x) for x in details.get("failing_items", []) or [])
+    percent = is_percent_standard(rule_sets, record["standard"])
+    note = reason_text(comparison.get("no_score_reason"), labels)
+    if note is None and comparison.get("complete") is False:
+        note = labels["incomplete"]
     return {
         "hospital": _hospital_field(hospitals, record["hospital_key"], "name")
         or record["hospital_id"],
         "hospital_id": record["hospital_id"],
         "district": _hospital_field(hospitals, record["hospital_key"], "district"),
-        "standard": record["standard"],
+        "standard": standard_name(rule_sets, record["standard"]),
         "kind": labels.get(record["kind"], record["kind"]),
         "date": plain_cell(record["assessed_on"]),
-        "score": plain_cell(record["score"]),
+        "score": None if percent else plain_cell(record["score"]),
+        "percent": as_fraction(record["score"]) if percent else None,
         "band": _band_text(record, labels),
-        "change": plain_cell(comparison.get("change")),
+        "note": note,
+        "change": signed(comparison.get("change")),
         "rank": plain_cell(comparison.get("rank")),
-        "applicable": details.get("applicable_label") or f"{record['applicable']}",
+        "applicable": f"{int(record['assessed'])}/{int(record['applicable'])}",
         **{
             level_key(n): plain_cell(level_counts.get(str(n))) if level_counts else None
             for n in levels
         },
         **{part_key(p): plain_cell(parts_map.get(p)) for p in parts},
-        "self_diff": plain_cell(comparison.get("self_council_diff")),
+        "self_diff": signed(comparison.get("self_council_diff")),
         "at_risk": labels["fell"] if at_risk else None,
         "failing": failing or None,
     }
@@ -335,6 +351,8 @@ def _criteria(
     criteria: pd.DataFrame,
     hospitals: pd.DataFrame | None,
     labels: Mapping[str, str],
+    *,
+    rule_sets: Mapping[str, RuleSet],
     max_level: int,
 ) -> Table:
     levels = latest[latest["method"] == Method.LEVELS] if not latest.empty else latest
@@ -360,7 +378,7 @@ def _criteria(
         cells = {
             "hospital": _hospital_field(hospitals, record["hospital_key"], "name")
             or record["hospital_id"],
-            "standard": record["standard"],
+            "standard": standard_name(rule_sets, record["standard"]),
             "kind": labels.get(record["kind"], record["kind"]),
             "date": plain_cell(record["assessed_on"]),
             **by_key.get(record["assessment_key"], {}),
@@ -395,8 +413,9 @@ def _gaps(
     criteria: pd.DataFrame,
     hospitals: pd.DataFrame | None,
     labels: Mapping[str, str],
-    max_level: int,
     *,
+    rule_sets: Mapping[str, RuleSet],
+    max_level: int,
     evidence: EvidenceIndex,
 ) -> Table:
     """One row per criterion below its top level: what to fix, and the failing sub-items'
@@ -421,7 +440,7 @@ def _gaps(
             gaps.append(
                 {
                     "hospital": name,
-                    "standard": assessment["standard"],
+                    "standard": standard_name(rule_sets, assessment["standard"]),
                     "criterion": record["code"],
                     "title": details.get("title"),
                     "current": plain_cell(record["level"]),
@@ -433,7 +452,7 @@ def _gaps(
         gaps.sort(
             key=lambda g: (
                 str(g["standard"]),
-                str(g["hospital"]),
+                name_sort_key(str(g["hospital"])),
                 _natural_key(str(g["criterion"])),
             )
         )
@@ -452,7 +471,10 @@ def _gaps(
 
 
 def _trend(
-    scores: pd.DataFrame, hospitals: pd.DataFrame | None, labels: Mapping[str, str]
+    scores: pd.DataFrame,
+    hospitals: pd.DataFrame | None,
+    labels: Mapping[str, str],
+    rule_sets: Mapping[str, RuleSet],
 ) -> Table:
     """Score of each hospital per period (year), for the main levels-method standard."""
     live = (
@@ -465,6 +487,7 @@ def _trend(
         else scores
     )
     standard = _main_standard(live)
+    shown_standard = standard_name(rule_sets, standard) if standard else "-"
     live = live[live["standard"] == standard] if standard else live.iloc[0:0]
     periods = sorted({d.year for d in live["assessed_on"]}) if not live.empty else []
     latest_per_period: dict[tuple[str, int], float] = {}
@@ -478,12 +501,12 @@ def _trend(
             latest_per_period[(record["hospital_key"], record["_year"])] = float(record["score"])
     hospital_keys = sorted(
         {k for k, _ in latest_per_period},
-        key=lambda k: str(_hospital_field(hospitals, k, "name") or k),
+        key=lambda k: hospital_name_key(hospitals, k),
     )
     series_keys = [f"hospital:{k}" for k in hospital_keys]
     columns = Columns(
         [
-            ("period", Column(f"{labels['period']} ({standard or '-'})", width=12)),
+            ("period", Column(f"{labels['period']} ({shown_standard})", width=12)),
             *(
                 (
                     series,
@@ -532,66 +555,3 @@ def _main_standard(scores: pd.DataFrame) -> str | None:
     pool = levels if not levels.empty else scores
     counts = pool["standard"].value_counts()
     return str(sorted(counts.index, key=lambda s: (-counts[s], s))[0])
-
-
-ISSUES_COLUMNS = (
-    ColumnSpec("source", width=12),
-    ColumnSpec("tab", width=14),
-    ColumnSpec("row", "integer", width=7),
-    ColumnSpec("column", width=16),
-    ColumnSpec("key", width=14),
-    ColumnSpec("problem", width=60),
-    ColumnSpec("values", width=60),
-)
-"""The Data issues tab's columns: one row per rejected source row."""
-
-
-def _issues(rejected: list[dict[str, Any]], labels: Mapping[str, str], language: Language) -> Table:
-    columns = Columns(spec.keyed(labels) for spec in ISSUES_COLUMNS)
-    rows = tuple(
-        columns.row(
-            {
-                "source": r["source"],
-                "tab": r["tab"],
-                "row": r["row_number"],
-                "column": r["column"],
-                "key": r["key"],
-                "problem": r["reason_vi"] if language == Language.VI else r["reason_en"],
-                "values": "; ".join(
-                    f"{k}={v}" for k, v in (r["raw"] or {}).items() if v not in (None, "")
-                ),
-            }
-        )
-        for r in rejected
-    )
-    return Table(
-        key="issues", title=labels["issues"], columns=columns.columns, rows=rows, freeze_rows=1
-    )
-
-
-def _about(data: DashboardData, labels: Mapping[str, str], now: datetime, zone: ZoneInfo) -> Table:
-    try:
-        version = metadata.version("hqsync")
-    except metadata.PackageNotFoundError:  # running from a source tree without install
-        version = "unknown"
-    rows: tuple[tuple[CellValue, ...], ...] = (
-        (labels["data_as_of"], _local(data.last_sync, zone)),
-        (labels["last_sync"], _local(data.last_sync, zone)),
-        (labels["generated"], _local(now, zone)),
-        (labels["version"], version),
-        (labels["sources"], ", ".join(data.sources)),
-    )
-    return Table(
-        key="about",
-        title=labels["about"],
-        columns=(Column(labels["field"], width=24), Column(labels["value"], "datetime", width=30)),
-        rows=rows,
-        filter=False,
-    )
-
-
-def _local(moment: datetime | None, zone: ZoneInfo) -> CellValue:
-    """An aware time as a naive local time (spreadsheets have no time zones)."""
-    if moment is None:
-        return None
-    return moment.astimezone(zone).replace(tzinfo=None)

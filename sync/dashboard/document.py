@@ -13,7 +13,15 @@ from typing import Literal
 from hqsync.config.utils import http_link
 from hqsync.sync.interfaces import CellValue
 
-ColumnKind = Literal["text", "integer", "number", "percent", "date", "datetime"]
+ColumnKind = Literal["text", "integer", "number", "signed", "percent", "date", "datetime"]
+"""How a column's values are formatted: `number` 0.00; `signed` +0.25 / −0.10 / 0.00 (a
+change or difference); `percent` a fraction shown as a percentage (1.0 → 100.00%)."""
+
+
+def signed_pattern(decimals: int) -> str:
+    """The number pattern of a `signed` column: +0.25, −0.10, 0.00 (Sheets and Excel alike)."""
+    number = "0." + "0" * decimals if decimals else "0"
+    return f'"+"{number};"\u2212"{number};{number}'
 
 
 @dataclass(frozen=True)

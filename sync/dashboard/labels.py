@@ -21,11 +21,24 @@ LABELS: Mapping[Language, Mapping[str, str]] = {
         "standard": "Bộ tiêu chí",
         "kind": "Loại đánh giá",
         "date": "Ngày đánh giá",
-        "score": "Điểm / % đạt",
+        "score": "Điểm",
+        "percent": "% đạt",
         "band": "Xếp loại / Kết quả",
         "change": "Thay đổi",
         "rank": "Xếp hạng",
-        "applicable": "Tiêu chí áp dụng",
+        "applicable": "Đã đánh giá/áp dụng",
+        "note": "Ghi chú",
+        "incomplete": "Chưa đánh giá đủ tiêu chí: không xếp loại, không xếp hạng",
+        "reason_no_usable_findings": "Không có kết quả đánh giá dùng được",
+        "reason_all_not_applicable": "Mọi tiêu chí đều không áp dụng",
+        "since": "Từ lúc",
+        "action": "Cần làm",
+        "whole_source": "(cả nguồn)",
+        "source_failed": "Nguồn không đồng bộ được",
+        "source_failed_action": (
+            "Kiểm tra bảng tính nguồn (tên các bảng, quyền chia sẻ cho tài khoản của hqsync), "
+            "sửa theo lỗi, rồi chạy: hqsync sync --source {source}"
+        ),
         "level": "Mức",
         "part": "Phần",
         "self_diff": "Chênh lệch đoàn − tự đánh giá",
@@ -77,11 +90,24 @@ LABELS: Mapping[Language, Mapping[str, str]] = {
         "standard": "Standard",
         "kind": "Kind",
         "date": "Assessed on",
-        "score": "Score / % met",
+        "score": "Score",
+        "percent": "% met",
         "band": "Band / result",
         "change": "Change",
         "rank": "Rank",
-        "applicable": "Applicable",
+        "applicable": "Assessed/applicable",
+        "note": "Note",
+        "incomplete": "Not every applicable criterion assessed: no band, no rank",
+        "reason_no_usable_findings": "No usable findings",
+        "reason_all_not_applicable": "All criteria not applicable",
+        "since": "Since",
+        "action": "What to do",
+        "whole_source": "(whole source)",
+        "source_failed": "Source failing to sync",
+        "source_failed_action": (
+            "Check the source spreadsheet (its tab names, its sharing with hqsync's account), "
+            "fix what the problem names, then run: hqsync sync --source {source}"
+        ),
         "level": "Level",
         "part": "Part",
         "self_diff": "Council − self",
@@ -121,4 +147,5 @@ LABELS: Mapping[Language, Mapping[str, str]] = {
     },
 }
 """Language → label key → text. Keys are the builder's column and tab keys, plus coded values
-(`self`, `council`, `public`, `private`) shown as words."""
+(`self`, `council`, `public`, `private`) shown as words, and `reason_<NoScoreReason>`: why an
+assessment has no score (`formats.reason_text`)."""

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from hqsync.config.settings import SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome
 from hqsync.models import evidence, results
-from hqsync.models.runs import last_finished
+from hqsync.models.runs import SourceFailure, last_finished, source_failures
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.dashboard.evidence import EvidenceIndex, evidence_index
 from hqsync.sync.interfaces import CellValue
@@ -37,15 +37,21 @@ class DashboardData:
     sources: tuple[str, ...]
     evidence: EvidenceIndex = field(default_factory=dict)
     """The evidence links of failing findings (`sync.dashboard.evidence.evidence_index`)."""
+    source_failures: tuple[SourceFailure, ...] = ()
+    """Sources whose latest sync failed (the run log's `source_failures`), by source."""
 
 
 def load_dashboard_data(
     engine: Engine,
     rule_sets: Mapping[str, RuleSet],
     sources: Sequence[SourceSettings] = (),
+    *,
+    rank_incomplete: bool = False,
 ) -> DashboardData:
-    """Read scores, criteria, comparisons, hospitals, rejected rows and the failing findings'
-    evidence links (each source's cells read with its `sources` settings) from the store."""
+    """Read scores, criteria, comparisons, hospitals, rejected rows, the failing findings'
+    evidence links (each source's cells read with its `sources` settings) and the failing
+    sources (those of `sources`; none given: every source in the run log) from the store.
+    Incomplete assessments are compared only when `rank_incomplete`."""
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
@@ -53,7 +59,9 @@ def load_dashboard_data(
         hospitals = results.load_hospitals(conn)
         rejected = results.load_rejected_rows(conn)
         links = evidence_index(evidence.failing_evidence(conn), sources)
-    comparisons = compare_assessments(scores, criteria).assessments
+        failures = source_failures(conn)
+    comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
+    configured = {source.name for source in sources}
     last_sync = last_finished(engine, Job.SYNC, (RunOutcome.OK, RunOutcome.SKIPPED))
     return DashboardData(
         scores=scores,
@@ -65,6 +73,7 @@ def load_dashboard_data(
         last_sync=last_sync,
         sources=tuple(sorted(set(hospitals["source"]))),
         evidence=links,
+        source_failures=tuple(f for f in failures if not configured or f.source in configured),
     )
 
 

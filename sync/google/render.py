@@ -25,6 +25,7 @@ from hqsync.sync.dashboard.document import (
     Table,
     ValueColour,
     column_runs,
+    signed_pattern,
 )
 from hqsync.sync.interfaces import CellValue
 
@@ -76,6 +77,7 @@ def number_format(column: Column) -> dict[str, str] | None:
     formats = {
         "integer": {"type": "NUMBER", "pattern": "0"},
         "number": {"type": "NUMBER", "pattern": f"0{fraction}"},
+        "signed": {"type": "NUMBER", "pattern": signed_pattern(column.decimals)},
         "percent": {"type": "PERCENT", "pattern": f"0{fraction}%"},
         "date": {"type": "DATE", "pattern": "dd/mm/yyyy"},
         "datetime": {"type": "DATE_TIME", "pattern": "dd/mm/yyyy hh:mm"},

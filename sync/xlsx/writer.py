@@ -24,6 +24,7 @@ from hqsync.sync.dashboard.document import (
     Table,
     ValueColour,
     column_runs,
+    signed_pattern,
 )
 from hqsync.sync.dashboard.guard import XLSX_CELL_LIMIT, guarded
 from hqsync.sync.xlsx.source_writer import replace_atomically
@@ -201,6 +202,8 @@ def _line_chart(sheet: Any, table: Table) -> XlLineChart:
 def _number_format(column: Column) -> str | None:
     if column.kind == "number":
         return "0." + "0" * column.decimals if column.decimals else "0"
-    if column.kind == "percent":
-        return "0." + "0" * column.decimals + '"%"' if column.decimals else '0"%"'
+    if column.kind == "percent":  # a fraction shown as a percentage, as on Google
+        return "0." + "0" * column.decimals + "%" if column.decimals else "0%"
+    if column.kind == "signed":
+        return signed_pattern(column.decimals)
     return _NUMBER_FORMATS.get(column.kind)

@@ -97,6 +97,7 @@ def test_config_path_precedence(tmp_path: Path):
         ("[schedule]\npublish_cron = 'every morning'\n", {}, "schedule.publish_cron"),
         ("[schedule]\ntimezone = 'Asia/Saigon City'\n", {}, "schedule.timezone"),
         ("[dashboard]\nbackend = 'excel'\n", {}, "dashboard.backend"),
+        ("[scoring]\nrank_incomplete = 'yes'\n", {}, "scoring.rank_incomplete"),
         ("[[sources]]\nbackend = 'xlsx'\nspreadsheet = 'a.xlsx'\n", {}, "sources[0].name"),
         (
             "[[sources]]\nname = 'a'\nbackend = 'xlsx'\nspreadsheet = 'a.xlsx'\nsheet = 1\n",
@@ -158,6 +159,10 @@ def test_helpers():
 
 def test_defaults_without_a_file():
     settings = settings_from_mapping({})
+    assert settings.scoring.rank_incomplete is False
+    assert settings_from_mapping({"scoring": {"rank_incomplete": True}}).scoring.rank_incomplete
+    env = {"HQSYNC_SCORING_RANK_INCOMPLETE": "true"}
+    assert settings_from_mapping({}, env).scoring.rank_incomplete is True
     assert settings.sources == ()
     assert settings.dashboard.language == "vi"
     assert settings.schedule.timezone == "Asia/Ho_Chi_Minh"

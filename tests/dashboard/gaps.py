@@ -17,6 +17,7 @@ from hqsync.jobs.demo import RESULT_WORDS
 from hqsync.models.results import split_key
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.dashboard import LABELS, latest_assessments, load_dashboard_data
+from hqsync.sync.dashboard.formats import standard_name
 
 GapLink = tuple[str, str, str, str, str]
 """(hospital name, standard, criterion, link text, url) of one evidence link on the Gaps tab."""
@@ -102,7 +103,8 @@ def expected_gap_links(
                     url = link_of(cell)
                     if url:
                         hospital = names.get(record["hospital_key"]) or record["hospital_id"]
-                        expected.add((hospital, record["standard"], criterion["code"], code, url))
+                        shown = standard_name(rule_sets, record["standard"])  # "QĐ 6858"
+                        expected.add((hospital, shown, criterion["code"], code, url))
     return expected
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
 
+from hqsync.config.utils import name_sort_key
+from hqsync.config.vocabulary import Language
+from hqsync.scoring import compare_assessments
 from hqsync.scoring.ruleset import Band, RuleSet
 from hqsync.sync.dashboard import (
+    LABELS,
     LEVEL_COLOURS,
     DashboardData,
     Table,
@@ -138,9 +143,9 @@ def test_an_inserted_column_moves_no_colour(monkeypatch: pytest.MonkeyPatch) -> 
     # Colours land on the same named columns: band and score fills, level-count rules.
     assert placed_colours(after) == placed_colours(before)
     fills, by_value = placed_colours(after)
-    assert fills[(0, "Band / result")] == BAND_COLOURS["Tốt"] == fills[(0, "Score / % met")]
+    assert fills[(0, "Band / result")] == BAND_COLOURS["Tốt"] == fills[(0, "Score")]
     assert fills[(1, "Band / result")] == BAND_COLOURS["Kém"]
-    assert {name for _, name in fills} == {"Band / result", "Score / % met"}
+    assert {name for _, name in fills} == {"Band / result", "Score"}
     assert by_value == {f"Level {n}": [1] for n in range(1, 6)}
     band = headers(after).index("Band / result")
     assert [row[band] for row in after.rows] == ["Tốt", "Kém"]
@@ -192,3 +197,88 @@ def test_level_colours_spread_the_palette_over_the_scale() -> None:
     assert [c.low for c in level_colours((3,), 7)] == list(range(1, 8))
     with pytest.raises(ValueError, match="not within"):
         level_colour(8, 7)
+
+
+def test_names_sort_in_vietnamese_order_on_every_tab() -> None:
+    names = ["Yên Bái", "Đà Nẵng", "Dương Minh Châu", "Ân Thi", "Anh Sơn", "Ô Môn", "Ông Ích"]
+    expected = ["Anh Sơn", "Ân Thi", "Dương Minh Châu", "Đà Nẵng", "Ô Môn", "Ông Ích", "Yên Bái"]
+    assert sorted(names, key=name_sort_key) == expected  # Đ after every D, not after Y
+    base = dashboard_data(5, FIVE_COUNTS)
+    scores = pd.concat([base.scores.iloc[[0]]] * len(names), ignore_index=True)
+    scores["assessment_key"] = [f"s1:A{i}" for i in range(len(names))]
+    scores["hospital_key"] = [f"s1:H{i}" for i in range(len(names))]
+    scores["hospital_id"] = [f"H{i}" for i in range(len(names))]
+    hospitals = pd.DataFrame(
+        {"hospital_key": scores["hospital_key"], "source": "s1",
+         "hospital_id": scores["hospital_id"], "name": names, "district": None,
+         "ownership": None}
+    )  # fmt: skip
+    data = dataclasses.replace(base, scores=scores, hospitals=hospitals)
+    summary = table(data, "summary")
+    assert [row[0] for row in summary.rows] == expected
+    trend = table(data, "trend")
+    assert headers(trend)[1:] == expected
+
+
+def scored(**fields: object) -> DashboardData:
+    """One QĐ-like assessment of hospital 1 with `fields` over its stored values."""
+    base = dashboard_data(5, FIVE_COUNTS)
+    scores = base.scores.iloc[[0]].copy()
+    for name, value in fields.items():
+        scores[name] = [value]
+    return dataclasses.replace(base, scores=scores)
+
+
+@pytest.mark.parametrize(
+    ("fields", "rank_incomplete", "note", "band_and_rank"),
+    [
+        ({"score": 5.0, "assessed": 2, "applicable": 83}, False, "incomplete", (None, None)),
+        ({"score": 5.0, "assessed": 2, "applicable": 83}, True, "incomplete", ("Tốt", 1)),
+        ({"score": None, "band": None, "assessed": 0, "applicable": 83}, False,
+         "reason_no_usable_findings", (None, None)),
+        ({"score": None, "band": None, "assessed": 0, "applicable": 0}, False,
+         "reason_all_not_applicable", (None, None)),
+        ({"score": 4.5, "assessed": 83, "applicable": 83}, False, None, ("Tốt", 1)),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_the_summary_shows_coverage_and_why_there_is_no_score_or_rank(
+    fields, rank_incomplete, note, band_and_rank, language
+) -> None:
+    data = scored(**fields)
+    comparisons = compare_assessments(data.scores, data.criteria, rank_incomplete=rank_incomplete)
+    data = dataclasses.replace(data, comparisons=comparisons.assessments)
+    summary = table(data, "summary", language)
+    labels = LABELS[Language(language)]
+    (row,) = [dict(zip(headers(summary), r, strict=True)) for r in summary.rows]
+    assert row[labels["applicable"]] == f"{fields['assessed']}/{fields['applicable']}"
+    assert row[labels["note"]] == (labels[note] if note else None)
+    assert (row[labels["band"]], row[labels["rank"]]) == band_and_rank
+    if note and note.startswith("reason_"):
+        assert (
+            row[labels["note"]]
+            in {
+                "vi": {"Không có kết quả đánh giá dùng được", "Mọi tiêu chí đều không áp dụng"},
+                "en": {"No usable findings", "All criteria not applicable"},
+            }[language]
+        )
+
+
+def test_checklist_scores_are_percentages_and_standards_show_their_names() -> None:
+    checklist = RuleSet(
+        id="TT35", name="Tiêu chuẩn", short_name="TT 35/2024", method="checklist",
+        fingerprint="t", bands=(),
+    )  # fmt: skip
+    data = scored(standard="TT35", method="checklist", score=87.5, band=None, passed=False)
+    data = dataclasses.replace(data, rule_sets={**data.rule_sets, "TT35": checklist})
+    summary = table(data, "summary")
+    (row,) = [dict(zip(headers(summary), r, strict=True)) for r in summary.rows]
+    assert (row["Standard"], row["Score"], row["% met"]) == ("TT 35/2024", None, 0.875)
+    kinds = {c.header: c.kind for c in summary.columns}
+    assert (kinds["% met"], kinds["Change"], kinds["Council − self"]) == (
+        "percent",
+        "signed",
+        "signed",
+    )
+    fills, _ = placed_colours(summary)
+    assert fills[(0, "% met")] == fills[(0, "Band / result")]  # the fail colour on the %

@@ -110,7 +110,9 @@ def test_full_cycle_scores_every_assessment_and_writes_the_dashboard(deployment)
     ]
     summary = workbook["Tổng hợp"]
     assert summary.freeze_panes == "B2"
-    assert summary.max_row == 1 + 3 * 2  # one row per hospital and standard
+    # one row per hospital, standard and kind: self-assessments beside council ones
+    kinds = {(r["hospital_id"], r["standard"], r["kind"]) for r in records}
+    assert summary.max_row == 1 + len(kinds) == 1 + 3 + 3 * 2
     issues = workbook["Lỗi dữ liệu"]
     reasons = " ".join(str(c.value) for row in issues.iter_rows(min_row=2) for c in row)
     assert "BV99" in reasons  # the assessment of an unknown hospital is reported
@@ -373,8 +375,9 @@ def test_dashboard_contents_in_english(deployment):
     gaps = workbook["Gaps"]
     rows = list(gaps.iter_rows(min_row=2, values_only=True))
     assert rows, "every hospital has something to improve"
+    assert {row[1] for row in rows} <= {"QĐ 6858", "TT 35/2024"}
     for _hospital, standard, code, _title, current, nxt, items in rows:
-        if standard == "QD6858":
+        if standard == "QĐ 6858":
             assert nxt == current + 1
             assert all(
                 i.startswith(f"{code}-{nxt}.") or i.startswith(f"{code}-1.")
@@ -388,7 +391,23 @@ def test_dashboard_contents_in_english(deployment):
 
     about = dict(workbook["About"].iter_rows(min_row=2, values_only=True))
     assert about["hqsync version"]
-    assert isinstance(about["Last sync"], datetime)
+    assert isinstance(about["Last sync (Asia/Ho_Chi_Minh)"], datetime)
+    assert isinstance(about["Generated at (Asia/Ho_Chi_Minh)"], datetime)
+
+    # Standards by name, TT 35 as a percentage, changes signed, self-assessments as rows.
+    column = {name: header.index(name) + 1 for name in header}
+    by_standard: dict[str, list[int]] = {}
+    for r in range(2, summary.max_row + 1):
+        by_standard.setdefault(summary.cell(row=r, column=column["Standard"]).value, []).append(r)
+    assert set(by_standard) == {"QĐ 6858", "TT 35/2024"}
+    for r in by_standard["TT 35/2024"]:
+        percent = summary.cell(row=r, column=column["% met"])
+        assert percent.number_format == "0.00%" and 0 <= percent.value <= 1
+        assert summary.cell(row=r, column=column["Score"]).value is None
+    change = summary.cell(row=2, column=column["Change"])
+    assert change.number_format == '"+"0.00;"\u2212"0.00;0.00'
+    kinds = {summary.cell(row=r, column=column["Kind"]).value for r in by_standard["QĐ 6858"]}
+    assert kinds == {"Council", "Self-assessment"}
 
 
 def test_rejected_rows_leave_the_dashboard_once_fixed(deployment):
@@ -478,3 +497,41 @@ def test_force_syncs_without_the_memo_and_leaves_a_fresh_one(deployment):
     )
     with engine.connect() as conn:
         assert conn.execute(sa.select(SourceMemo.rows, SourceMemo.live)).one() == first
+
+
+def test_a_source_failure_is_published_without_data_changes_and_cleared_once_it_syncs(
+    tmp_path: Path, db_url: str
+):
+    source = tmp_path / "source.xlsx"
+    write_demo_source(source, **SMALL)
+    (tmp_path / "hqsync.toml").write_text(demo_config("en"), encoding="utf-8")
+    settings = load_settings(tmp_path / "hqsync.toml", environ={"HQSYNC_DATABASE_URL": db_url})
+    engine = open_store(settings.database.url)
+    pipeline = Pipeline(settings, engine)
+    assert pipeline.run_cycle().published
+    assert not pipeline.run_cycle().published  # nothing changed, nothing failing
+
+    def tab(name: str) -> list[tuple]:
+        workbook = load_workbook(tmp_path / "dashboard.xlsx")
+        return list(workbook[name].iter_rows(values_only=True))
+
+    hidden = tmp_path / "renamed.xlsx"
+    source.rename(hidden)  # the whole source fails: no data changes
+    failed = pipeline.run_cycle()
+    assert failed.sync.failed_sources == ("demo",) and failed.published
+    header, first, *_ = tab("Data issues")
+    row = dict(zip(header, first, strict=True))
+    assert row["Source"] == "demo" and row["Tab"] == "(whole source)"
+    assert row["Problem"].startswith("Source failing to sync: ") and "source.xlsx" in row["Problem"]
+    assert isinstance(row["Since (Asia/Ho_Chi_Minh)"], datetime)
+    assert "hqsync sync --source demo" in row["What to do"]
+    about = dict(tab("About")[1:])
+    assert "(Asia/Ho_Chi_Minh)" in about["Source failing to sync: demo"]
+    assert not pipeline.run_cycle().published  # still failing, the same sources: no publish
+
+    hidden.rename(source)  # back, unchanged: the sync is skipped, yet the failure clears
+    cleared = pipeline.run_cycle()
+    assert not cleared.sync.changed and cleared.published
+    assert all(r[0] != "demo" or r[1] != "(whole source)" for r in tab("Data issues")[1:])
+    assert not any(str(k).startswith("Source failing") for k in dict(tab("About")[1:]))
+    engine.dispose()

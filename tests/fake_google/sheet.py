@@ -285,6 +285,13 @@ def format_number(number: float, number_format: dict[str, Any] | None) -> str:
         decimals = len(pattern.split(".")[1].rstrip("%")) if "." in pattern else 0
         return f"{number * 100:.{decimals}f}%"
     if kind in ("NUMBER", "CURRENCY") and pattern:
+        sections = pattern.split(";")
+        if len(sections) > 1:  # positive;negative[;zero], each may quote a literal prefix
+            chosen = sections[0] if number > 0 else sections[1] if number < 0 else sections[-1]
+            prefix, _, body = chosen.rpartition('"')
+            literal = prefix.strip('"')
+            shown = format_number(abs(number), {"type": kind, "pattern": body})
+            return literal + shown
         decimals = len(pattern.split(".")[1]) if "." in pattern else 0
         return f"{number:.{decimals}f}"
     return str(_json_number(number)) if float(number).is_integer() else repr(float(number))

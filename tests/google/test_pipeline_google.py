@@ -129,3 +129,23 @@ def test_the_dashboard_survives_a_source_outage(fake: FakeGoogle, deployment) ->
     result = pipeline.run_cycle()
     assert result.failed
     assert fake.sheet_values(dashboard, "Tổng hợp") == before
+
+
+def test_a_failing_source_is_shown_until_it_syncs_again(fake: FakeGoogle, deployment) -> None:
+    pipeline, source, dashboard = deployment
+    assert not pipeline.run_cycle(publish_always=True).failed
+    fake.fail_next(403, 100, path_contains=source)  # a revoked share: no retries
+    failing = pipeline.run_cycle()
+    assert failing.failed and failing.published and not failing.sync.changed
+    name = failing.sync.failed_sources[0]
+    issues = fake.sheet_values(dashboard, "Lỗi dữ liệu")
+    (row,) = [r for r in issues[1:] if r[:2] == [name, "(cả nguồn)"]]
+    assert row[5].startswith("Nguồn không đồng bộ được: ")
+    assert f"hqsync sync --source {name}" in row[8]
+    assert issues[0][7] == "Từ lúc (Asia/Ho_Chi_Minh)"
+    about = {r[0]: r[1] for r in fake.sheet_values(dashboard, "Thông tin")[1:]}
+    assert f"Nguồn không đồng bộ được: {name}" in about
+    fake.clear_failures()  # shared again
+    cleared = pipeline.run_cycle()
+    assert not cleared.failed and cleared.published
+    assert not [r for r in fake.sheet_values(dashboard, "Lỗi dữ liệu")[1:] if "(cả nguồn)" in r]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 import sqlalchemy as sa
 
 from hqsync.config.ruleset_loader import load_rule_sets
+from hqsync.config.utils import neutralise_formula
 from hqsync.jobs.export import scores_csv_rows, scores_json
 from hqsync.models import results
 from hqsync.models.tables import Assessment, Hospital
@@ -24,13 +26,14 @@ NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 SOURCE = "council"
 
 
-def _store_scored(engine, rule_sets, findings, standard):
-    """Store hospital h1 and assessment a1 of `standard`, scored from `findings`."""
+def _store_scored(engine, rule_sets, findings, standard, name="Bệnh viện 1"):
+    """Store hospital h1 (called `name`) and assessment a1 of `standard`, scored from
+    `findings`."""
     row = {"raw": {}, "extra": {}, "row_hash": "x", "first_seen_at": NOW, "changed_at": NOW}
     with engine.begin() as conn:
         conn.execute(
             sa.insert(Hospital).values(
-                source=SOURCE, hospital_id="h1", row_number=2, name="Bệnh viện 1", **row
+                source=SOURCE, hospital_id="h1", row_number=2, name=name, **row
             )
         )
         conn.execute(
@@ -96,3 +99,56 @@ def test_a_five_level_rule_set_keeps_five_level_columns(engine):
     # Without the rule set (no longer configured) the stored levels are reported as they are.
     (orphan,) = scores_json(engine, {})
     assert orphan["level_counts"] == record["level_counts"]
+
+
+@pytest.mark.parametrize(
+    ("rank_incomplete", "rank", "band"), [(False, None, None), (True, 1, "Tốt")]
+)
+def test_two_of_83_criteria_at_level_5_are_unranked_without_band(
+    engine, rank_incomplete, rank, band
+):
+    rule_sets = load_rule_sets()
+    findings = reaching("a1", "A1.1", 5) + reaching("a1", "A1.2", 5)
+    _store_scored(engine, rule_sets, findings, "QD6858")
+    (record,) = scores_json(engine, rule_sets, rank_incomplete=rank_incomplete)
+    assert (record["score"], record["assessed"], record["applicable"]) == (5.0, 2, 83)
+    assert record["complete"] is False
+    assert (record["rank"], record["band"]) == (rank, band)
+    assert record["no_score_reason"] is None
+
+
+def test_an_assessment_without_findings_says_why_in_json_and_csv(engine):
+    rule_sets = load_rule_sets()
+    _store_scored(engine, rule_sets, [], "QD6858")
+    (record,) = scores_json(engine, rule_sets)
+    assert record["score"] is None and record["rank"] is None
+    assert record["no_score_reason"] == "no_usable_findings"
+    header, (row,) = scores_csv_rows([record])
+    assert row[header.index("no_score_reason")] == "no_usable_findings"
+    assert row[header.index("complete")] is False
+
+
+@pytest.mark.parametrize(
+    ("text", "safe"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+1+2", "'+1+2"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Bệnh viện = tốt", "Bệnh viện = tốt"),
+        ("'=quoted", "'=quoted"),
+    ],
+)
+def test_csv_text_a_spreadsheet_would_evaluate_is_neutralised(engine, text, safe):
+    assert neutralise_formula(text) == safe
+    assert neutralise_formula("") == ""
+    rule_sets = load_rule_sets()
+    _store_scored(engine, rule_sets, reaching("a1", "A1.1", 4), "QD6858", name=text)
+    (record,) = scores_json(engine, rule_sets)
+    header, (row,) = scores_csv_rows([record])
+    assert row[header.index("hospital_name")] == safe
+    for name, value in zip(header, row, strict=True):
+        if isinstance(value, str):
+            assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), name

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from hqsync.config.ruleset_loader import load_rule_sets
+from hqsync.config.vocabulary import NoScoreReason
 from hqsync.scoring import compare_assessments, score_assessments
+from hqsync.scoring.compare import criterion_medians, no_score_reason
 from tests.scoring.factories import (
     assessment,
     assessments_frame,
@@ -169,7 +171,8 @@ def test_criteria_level_change_and_self_vs_council(tmp_path):
         assessments[["assessment_key", "hospital_key", "kind", "assessed_on", "status"]],
         on="assessment_key",
     )
-    result = compare_assessments(table, frames.criteria)
+    # 2 of 83 criteria: incomplete, so compared only when incomplete ones are ranked too
+    result = compare_assessments(table, frames.criteria, rank_incomplete=True)
     crit = {(r["assessment_key"], r["code"]): r for r in result.criteria.to_dict("records")}
     assert crit[("c1", "A1.1")]["self_council_level_diff"] == -2
     assert (crit[("c1", "A1.1")]["self_level"], crit[("c1", "A1.1")]["council_level"]) == (4, 2)
@@ -209,3 +212,102 @@ def test_empty_inputs_give_empty_frames_with_their_columns():
     assert result.assessments.empty and result.criteria.empty
     assert "self_council_diff" in result.assessments.columns
     assert "self_council_level_diff" in result.criteria.columns
+
+
+def scored_table(assessments: pd.DataFrame, rows, profiles=None):
+    """Real scores of `assessments` from findings `rows`, with the columns compare needs."""
+    frames = score_assessments(
+        assessments, findings_frame(rows), hospitals_frame(profiles), load_rule_sets()
+    )
+    table = frames.scores.merge(
+        assessments[["assessment_key", "hospital_key", "kind", "assessed_on", "status"]],
+        on="assessment_key",
+    )
+    return table, frames.criteria
+
+
+def every_criterion(key: str, level: int) -> list[tuple[str, str, str]]:
+    """Findings bringing every QĐ 6858 criterion of assessment `key` to `level`."""
+    codes = [u.code for u in load_rule_sets()[QD].units]
+    return [row for code in codes for row in reaching(key, code, level)]
+
+
+@pytest.mark.parametrize(
+    ("rank_incomplete", "ranks", "band", "change"),
+    [
+        (False, {"partial": None, "full": 1}, None, None),
+        (True, {"partial": 1, "full": 2}, "Tốt", 3.0),
+    ],
+)
+def test_two_of_83_criteria_are_incomplete_unranked_and_without_band(
+    rank_incomplete, ranks, band, change
+):
+    rows = reaching("partial", "A1.1", 5) + reaching("partial", "A1.2", 5)
+    rows += every_criterion("full", 3) + every_criterion("old", 2)
+    assessments = assessments_frame(
+        [
+            assessment("old", hospital="h1", kind="self", assessed_on=D(2024, 4, 1)),
+            assessment("partial", hospital="h1", kind="self", assessed_on=D(2025, 4, 1)),
+            assessment("full", hospital="h2", kind="self", assessed_on=D(2025, 4, 2)),
+        ]
+    )
+    table, criteria = scored_table(assessments, rows, {"h1": (True, True), "h2": (True, True)})
+    result = compare_assessments(table, criteria, rank_incomplete=rank_incomplete)
+    rows_by_key = by_key(result.assessments)
+    partial = rows_by_key["partial"]
+    assert partial["score"] == 5.0  # scored: the score itself is kept
+    assert partial["complete"] is False and rows_by_key["full"]["complete"] is True
+    assert {k: rows_by_key[k]["rank"] for k in ranks} == ranks
+    assert partial["band"] == band
+    assert partial["change"] == change  # 5.00 − 2.00 when ranked, else left out
+    assert partial["no_score_reason"] is None
+    # the older complete assessment is never ranked in place of the incomplete latest one
+    assert rows_by_key["old"]["rank"] is None
+    medians = criterion_medians(result)
+    a11 = medians[(medians["code"] == "A1.1")]["median"].tolist()
+    assert a11 == ([3.0] if not rank_incomplete else [4.0])  # (5 + 3) / 2 when ranked
+
+
+@pytest.mark.parametrize(
+    ("findings", "profile", "reason"),
+    [
+        ([], (True, True), NoScoreReason.NO_USABLE_FINDINGS),
+        ([("x", "Z9.9-1.1", "met")], (True, True), NoScoreReason.NO_USABLE_FINDINGS),
+        ("all_na", (True, True), NoScoreReason.ALL_NOT_APPLICABLE),
+    ],
+)
+def test_an_assessment_without_a_score_says_why(findings, profile, reason):
+    if findings == "all_na":
+        codes = [u.code for u in load_rule_sets()[QD].units]
+        findings = [("x", f"{code}-1.1", "na") for code in codes]
+    assessments = assessments_frame([assessment("x")])
+    table, criteria = scored_table(assessments, findings, {"h1": profile})
+    row = by_key(compare_assessments(table, criteria).assessments)["x"]
+    assert row["score"] is None and row["rank"] is None and row["band"] is None
+    assert row["no_score_reason"] == reason
+    assert no_score_reason(None, row_applicable := int(table["applicable"][0]), 0) == reason
+    assert row["complete"] is (row_applicable == 0)
+
+
+def test_an_incomplete_assessment_is_nobody_s_previous_one_nor_pair():
+    rows = every_criterion("c24", 2) + every_criterion("c26", 4) + every_criterion("s26", 3)
+    rows += reaching("c25", "A1.1", 5) + reaching("s25", "A1.1", 5)
+    assessments = assessments_frame(
+        [
+            assessment("c24", kind="council", assessed_on=D(2024, 5, 1)),
+            assessment("c25", kind="council", assessed_on=D(2025, 5, 1)),
+            assessment("s25", kind="self", assessed_on=D(2025, 4, 1)),
+            assessment("c26", kind="council", assessed_on=D(2026, 5, 1)),
+            assessment("s26", kind="self", assessed_on=D(2026, 4, 1)),
+        ]
+    )
+    table, criteria = scored_table(assessments, rows)
+    rows_by_key = by_key(compare_assessments(table, criteria).assessments)
+    assert rows_by_key["c26"]["previous_assessment_key"] == "c24"  # c25 is incomplete
+    assert rows_by_key["c26"]["change"] == 2.0
+    for key in ("c25", "s25"):
+        assert rows_by_key[key]["previous_assessment_key"] is None
+        assert rows_by_key[key]["at_risk"] is None
+        assert rows_by_key[key]["paired_assessment_key"] is None
+        assert rows_by_key[key]["self_council_diff"] is None
+    assert rows_by_key["c26"]["self_council_diff"] == 1.0  # 4 − 3, the complete pair
