@@ -170,5 +170,8 @@ def scores_csv_rows(
 
 
 def _csv_cell(value: Any) -> Any:
-    """A CSV cell: text neutralised against formulas, other values as they are."""
-    return neutralise_formula(value) if isinstance(value, str) else value
+    """A CSV cell: text neutralised against formulas, its line breaks written as `\n` (which
+    the CSV writer quotes; a bare `\r` it would not), other values as they are."""
+    if not isinstance(value, str):
+        return value
+    return neutralise_formula(value).replace("\r\n", "\n").replace("\r", "\n")

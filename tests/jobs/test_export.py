@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 
 import pytest
@@ -148,7 +150,20 @@ def test_csv_text_a_spreadsheet_would_evaluate_is_neutralised(engine, text, safe
     _store_scored(engine, rule_sets, reaching("a1", "A1.1", 4), "QD6858", name=text)
     (record,) = scores_json(engine, rule_sets)
     header, (row,) = scores_csv_rows([record])
-    assert row[header.index("hospital_name")] == safe
+    assert row[header.index("hospital_name")] == safe.replace("\r", "\n")
     for name, value in zip(header, row, strict=True):
         if isinstance(value, str):
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), name
+
+
+@pytest.mark.parametrize("name", ["BV\rA", "BV\r\nA", "BV\nA", '"BV", A'])
+def test_a_csv_row_with_line_breaks_in_text_reads_back_as_one_row(engine, name):
+    rule_sets = load_rule_sets()
+    _store_scored(engine, rule_sets, reaching("a1", "A1.1", 4), "QD6858", name=name)
+    (record,) = scores_json(engine, rule_sets)
+    header, (row,) = scores_csv_rows([record])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([header, row])  # as `hqsync scores` does
+    read = list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))
+    assert len(read) == 2
+    assert read[1][header.index("hospital_name")] == name.replace("\r\n", "\n").replace("\r", "\n")
