@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -24,6 +24,8 @@ from hqsync.models.tables import (
     Hospital,
     RejectedRow,
 )
+
+_CRITERIA = cast(sa.Table, CriterionResult.__table__)
 
 KEY_SEPARATOR = "\x1f"
 KEYS_PER_QUERY = 900
@@ -240,7 +242,7 @@ def save_scores(
                 )
     if score_rows:
         conn.execute(sa.insert(AssessmentScore), score_rows)
-    insert_many(conn, CriterionResult.__table__, crit_rows, as_stored=("details",))
+    insert_many(conn, _CRITERIA, crit_rows, as_stored=("details",))
     changed = len(score_rows)
     for source, ids in _group(keys).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
@@ -418,10 +420,10 @@ def _criteria_by_key(
     """
     grouped: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
     names = ("assessment_key", "code", "level", "value", "status", "details")
-    for key, code, level, value, status, details in zip(
+    for assessment_key, code, level, value, status, details in zip(
         *(criteria[name].tolist() for name in names), strict=True
     ):
-        key = str(key)
+        key = str(assessment_key)
         source, ident = split_key(key)
         row = {
             "source": source,

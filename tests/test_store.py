@@ -74,12 +74,12 @@ def test_head_revision_is_alembics_head():
 
 
 def test_open_store_on_a_current_store_does_not_run_alembic(tmp_path, monkeypatch):
-    import hqsync.models.store as store
+    from hqsync.models import store
 
     url = f"sqlite:///{tmp_path / 'hq.db'}"
     store.open_store(url).dispose()
     calls = []
-    monkeypatch.setattr(store, "migrate", lambda engine: calls.append(engine))
+    monkeypatch.setattr(store, "migrate", calls.append)
     engine = store.open_store(url)
     assert calls == []
     assert store.schema_version(engine) == store.head_revision()
