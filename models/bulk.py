@@ -7,8 +7,11 @@ columns' own bind processors a column at a time.
 
 from __future__ import annotations
 
+import json
+from _json import make_encoder  # CPython's C JSON encoder, behind json.dumps
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from itertools import repeat
+from json.encoder import JSONEncoder, encode_basestring_ascii
 from operator import itemgetter
 from typing import Any, cast
 
@@ -126,9 +129,37 @@ def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], A
     if process is None:
         return None
     impl = column.type.impl if isinstance(column.type, sa.TypeDecorator) else column.type
+    if isinstance(impl, sa.JSON) and _json_as_text(impl, dialect):
+        return _JsonText(process).__call__
     if not isinstance(impl, _MEMOISED):
         return process
     return _Memo(process).__getitem__
+
+
+def _json_as_text(impl: sa.JSON, dialect: sa.Dialect) -> bool:
+    """True when the JSON type binds `json.dumps(value)` as it is (SQLite, default serializer)."""
+    return (
+        dialect.name == "sqlite"
+        and getattr(dialect, "_json_serializer", None) in (None, json.dumps)
+        and impl.dialect_impl(dialect)._str_impl.bind_processor(dialect) is None  # type: ignore[attr-defined]
+    )
+
+
+class _JsonText:
+    """`json.dumps` of dicts and lists through the C encoder directly (json.dumps builds one
+    per call): the same text; other values (None, SQL NULL...) go to the bind processor."""
+
+    _encode = make_encoder(  # json.dumps's defaults, without the circular check
+        None, JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        self.process = process
+
+    def __call__(self, value: Any) -> Any:
+        if type(value) in (dict, list):
+            return "".join(self._encode(value, 0))
+        return self.process(value)
 
 
 class _Memo(dict[Any, Any]):
