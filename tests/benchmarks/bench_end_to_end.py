@@ -283,7 +283,8 @@ def floor_main(base: str, sid: str, token: str, db: str) -> None:
         conn.execute(f"CREATE TABLE {name} ({columns}, PRIMARY KEY (c0))")
         padded = (row + [None] * (width - len(row)) for row in values[1:])
         marks = ", ".join("?" * width)
-        conn.executemany(f"INSERT INTO {name} VALUES ({marks})", padded)
+        # OR IGNORE: a duplicate key (--duplicate-key) keeps the first row, as hqsync does.
+        conn.executemany(f"INSERT OR IGNORE INTO {name} VALUES ({marks})", padded)
         rows += len(values) - 1
     conn.execute("COMMIT")
     conn.close()
