@@ -15,7 +15,14 @@ from hqsync.models.tables import RejectedRow
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 TABLE = RejectedRow.__table__
 
-cells = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
+# Finite floats: PostgreSQL's JSON has no NaN or Infinity (nor have sheet cells).
+cells = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+)
 raws = st.one_of(
     st.dictionaries(st.text(max_size=8), cells, max_size=6),
     st.lists(cells, max_size=4),
