@@ -68,13 +68,22 @@ class _Context:
         self, config_path: Path | None, log_format: str = "human", verbose: bool = False
     ) -> None:
         from hqsync.jobs.logs import configure_logging
-        from hqsync.jobs.pipeline import default_holder
 
         configure_logging(log_format, logging.DEBUG if verbose else logging.INFO)  # type: ignore[arg-type]
         logging.getLogger("alembic").setLevel(logging.WARNING)
         self.settings: Settings = load_settings(config_path)
-        self.holder = default_holder()
+        self._holder: str | None = None
         self._engine: Engine | None = None
+
+    @property
+    def holder(self) -> str:
+        """This process's name in the run log and the lease (made on first use: the commands
+        that only read never import the pipeline)."""
+        if self._holder is None:
+            from hqsync.jobs.pipeline import default_holder
+
+            self._holder = default_holder()
+        return self._holder
 
     @property
     def url(self) -> str:
@@ -415,10 +424,10 @@ def scores(config_path: Path | None, fmt: str) -> None:
     with _errors_to_exit_codes() as guard:
         ctx = guard.open(config_path, "human")
         engine = ctx.reader()
-        from hqsync.jobs.pipeline import Pipeline
+        from hqsync.config.ruleset_loader import load_rule_sets
         from hqsync.scoring import report_levels
 
-        rule_sets = Pipeline(ctx.settings, engine).rule_sets
+        rule_sets = load_rule_sets(ctx.settings.scoring.rule_set_dirs)
         records = scores_json(
             engine, rule_sets, rank_incomplete=ctx.settings.scoring.rank_incomplete
         )

@@ -19,7 +19,7 @@ from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
 from hqsync.jobs.logs import redact
-from hqsync.models import results, source_rows
+from hqsync.models import source_rows
 from hqsync.models.lease import lock_source
 from hqsync.models.runs import finish_run, last_run, source_failures, start_run
 from hqsync.models.tables import utcnow
@@ -254,6 +254,7 @@ class Pipeline:
 
     def score(self) -> int:
         """Score every assessment whose inputs changed; returns how many results changed."""
+        from hqsync.models import results  # pandas: only a job that scores pays for it
         from hqsync.scoring import score_assessments
 
         rule_sets = self.rule_sets

@@ -7,8 +7,11 @@ columns' own bind processors a column at a time.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import json
+from _json import make_encoder  # CPython's C JSON encoder, behind json.dumps
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from itertools import repeat
+from json.encoder import JSONEncoder, encode_basestring_ascii
 from operator import itemgetter
 from typing import Any, cast
 
@@ -28,14 +31,21 @@ _b_key_of = itemgetter("b_key")
 _MEMOISED = (sa.DateTime, sa.Date, sa.Boolean)
 
 
-def insert_many(conn: Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_many(
+    conn: Connection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    as_stored: Collection[str] = (),
+) -> None:
     """INSERT `rows` (dicts with the same keys) as driver-level executemany (COPY on psycopg).
 
     Values go through the columns' own bind processors (so they are stored exactly as
     SQLAlchemy would store them), but a column at a time and once per distinct value for
-    dates, times and booleans.
+    dates, times and booleans. The columns named in `as_stored` already hold the text the
+    column stores (JSON encoded by the caller as SQLAlchemy's JSON type would): they skip it.
     """
-    _write_many(conn, table, rows)
+    _write_many(conn, table, rows, as_stored=frozenset(as_stored))
 
 
 def update_many(
@@ -51,6 +61,7 @@ def _write_many(
     table: sa.Table,
     rows: Sequence[Mapping[str, Any]],
     where: tuple[str, str] | None = None,
+    as_stored: frozenset[str] = frozenset(),
 ) -> None:
     if not rows:
         return
@@ -61,6 +72,10 @@ def _write_many(
     placeholder = PLACEHOLDERS.get(conn.dialect.paramstyle)
     if placeholder is None:  # an unusual driver: the usual road
         statement: Any = table.insert()
+        if as_stored:
+            statement = statement.values(
+                {name: sa.bindparam(name, type_=sa.Text()) for name in as_stored}
+            )
         if where is not None:
             statement = table.update().where(
                 table.c.source == where[1], table.c[where[0]] == sa.bindparam("b_key")
@@ -80,7 +95,9 @@ def _write_many(
             f"SET {', '.join(f'{quote(name)} = {placeholder}' for name in names)} "
             f"WHERE {quote('source')} = {placeholder} AND {quote(where[0])} = {placeholder}"
         )
-    converters = [_converter(table.c[name], conn.dialect) for name in names]
+    converters = [
+        None if name in as_stored else _converter(table.c[name], conn.dialect) for name in names
+    ]
     getters = [itemgetter(name) for name in names]
 
     def columns_of(chunk: Sequence[Mapping[str, Any]]) -> list[Iterator[Any]]:
@@ -112,9 +129,37 @@ def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], A
     if process is None:
         return None
     impl = column.type.impl if isinstance(column.type, sa.TypeDecorator) else column.type
+    if isinstance(impl, sa.JSON) and _json_as_text(impl, dialect):
+        return _JsonText(process).__call__
     if not isinstance(impl, _MEMOISED):
         return process
     return _Memo(process).__getitem__
+
+
+def _json_as_text(impl: sa.JSON, dialect: sa.Dialect) -> bool:
+    """True when the JSON type binds `json.dumps(value)` as it is (SQLite, default serializer)."""
+    return (
+        dialect.name == "sqlite"
+        and getattr(dialect, "_json_serializer", None) in (None, json.dumps)
+        and impl.dialect_impl(dialect)._str_impl.bind_processor(dialect) is None  # type: ignore[attr-defined]
+    )
+
+
+class _JsonText:
+    """`json.dumps` of dicts and lists through the C encoder directly (json.dumps builds one
+    per call): the same text; other values (None, SQL NULL...) go to the bind processor."""
+
+    _encode = make_encoder(  # json.dumps's defaults, without the circular check
+        None, JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+
+    def __init__(self, process: Callable[[Any], Any]) -> None:
+        self.process = process
+
+    def __call__(self, value: Any) -> Any:
+        if type(value) in (dict, list):
+            return "".join(self._encode(value, 0))
+        return self.process(value)
 
 
 class _Memo(dict[Any, Any]):

@@ -8,13 +8,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hqsync.config.utils import chunks
+from hqsync.models.bulk import PLACEHOLDERS, insert_many
 from hqsync.models.tables import (
     Assessment,
     AssessmentScore,
@@ -23,6 +24,8 @@ from hqsync.models.tables import (
     Hospital,
     RejectedRow,
 )
+
+_CRITERIA = cast(sa.Table, CriterionResult.__table__)
 
 KEY_SEPARATOR = "\x1f"
 KEYS_PER_QUERY = 900
@@ -107,7 +110,7 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
     for source, ident in keys:
         by_source.setdefault(source, []).append(ident)
     assessments: list[dict[str, Any]] = []
-    findings: list[dict[str, Any]] = []
+    findings: tuple[list[str], list[str], list[str]] = ([], [], [])
     hospital_ids: dict[str, set[str]] = {}
     for source, ids in by_source.items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
@@ -133,21 +136,7 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
                     }
                 )
                 hospital_ids.setdefault(source, set()).add(a.hospital_id)
-            frows = conn.execute(
-                sa.select(Finding.assessment_id, Finding.item_code, Finding.result).where(
-                    Finding.source == source,
-                    Finding.deleted.is_(False),
-                    Finding.assessment_id.in_(chunk),
-                )
-            ).all()
-            findings.extend(
-                {
-                    "assessment_key": make_key(source, f.assessment_id),
-                    "item_code": f.item_code,
-                    "result": f.result,
-                }
-                for f in frows
-            )
+            _add_live_findings(conn, source, chunk, findings)
     hospitals: list[dict[str, Any]] = []
     for source, hids in hospital_ids.items():
         for chunk in chunks(sorted(hids), KEYS_PER_QUERY):
@@ -168,11 +157,52 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
             assessments,
             columns=["assessment_key", "hospital_key", "standard", "kind", "assessed_on", "status"],
         ),
-        findings=pd.DataFrame(findings, columns=["assessment_key", "item_code", "result"]),
+        findings=pd.DataFrame(
+            dict(zip(("assessment_key", "item_code", "result"), findings, strict=True)),
+            columns=["assessment_key", "item_code", "result"],
+            dtype=object,
+        ),
         hospitals=pd.DataFrame(
             hospitals, columns=["hospital_key", "has_obstetrics", "has_pediatrics"]
         ),
     )
+
+
+def _add_live_findings(
+    conn: Connection,
+    source: str,
+    ids: Sequence[str],
+    into: tuple[list[str], list[str], list[str]],
+) -> None:
+    """Append the live findings of `source`'s assessments `ids` to the columns `into`
+    (assessment key, item code, result), read as plain tuples from the driver."""
+    placeholder = PLACEHOLDERS.get(conn.dialect.paramstyle)
+    if placeholder is None:  # an unusual driver: the usual road
+        f = Finding
+        rows: Sequence[Sequence[Any]] = conn.execute(
+            sa.select(f.assessment_id, f.item_code, f.result).where(
+                f.source == source, f.deleted.is_(False), f.assessment_id.in_(ids)
+            )
+        ).all()
+    else:
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(
+                "SELECT assessment_id, item_code, result FROM findings "
+                f"WHERE source = {placeholder} AND deleted = {placeholder} "
+                f"AND assessment_id IN ({', '.join(placeholder for _ in ids)})",
+                (source, False, *ids),
+            )
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    if not rows:
+        return
+    assessment_ids, codes, found = zip(*rows, strict=True)
+    key_of = {ident: make_key(source, ident) for ident in set(assessment_ids)}
+    into[0].extend(map(key_of.__getitem__, assessment_ids))
+    into[1].extend(codes)
+    into[2].extend(found)
 
 
 def save_scores(
@@ -186,36 +216,34 @@ def save_scores(
 
     Returns how many assessments' stored results changed. Clears their needs_scoring flag.
     """
-    criteria_by_key: dict[str, list[dict[str, Any]]] = {}
-    for record in _records(criteria):
-        criteria_by_key.setdefault(str(record["assessment_key"]), []).append(record)
+    criteria_by_key = _criteria_by_key(criteria)
     keys = [str(k) for k in scores["assessment_key"]]
     existing = _existing_hashes(conn, keys)
-    changed = 0
+    stale: list[str] = []
+    score_rows: list[dict[str, Any]] = []
+    crit_rows: list[dict[str, Any]] = []
     for record in _records(scores):
         key = str(record["assessment_key"])
         source, ident = split_key(key)
-        crit_rows = [_criterion_row(source, ident, c) for c in criteria_by_key.get(key, [])]
+        rows, texts = criteria_by_key.get(key, _NO_CRITERIA)
         score_row = _score_row(source, ident, record, fingerprints.get(str(record["standard"]), ""))
-        digest = _hash({"score": score_row, "criteria": crit_rows})
+        digest = _result_hash(score_row, texts)
         if existing.get(key) == digest:
             continue
-        changed += 1
-        conn.execute(
-            sa.delete(CriterionResult).where(
-                CriterionResult.source == source, CriterionResult.assessment_id == ident
-            )
-        )
-        conn.execute(
-            sa.delete(AssessmentScore).where(
-                AssessmentScore.source == source, AssessmentScore.assessment_id == ident
-            )
-        )
-        conn.execute(
-            sa.insert(AssessmentScore).values(**score_row, result_hash=digest, computed_at=now)
-        )
-        if crit_rows:
-            conn.execute(sa.insert(CriterionResult), crit_rows)
+        if key in existing:
+            stale.append(key)
+        score_rows.append({**score_row, "result_hash": digest, "computed_at": now})
+        crit_rows.extend(rows)
+    for source, ids in _group(stale).items():
+        for chunk in chunks(ids, KEYS_PER_QUERY):
+            for table in (CriterionResult, AssessmentScore):
+                conn.execute(
+                    sa.delete(table).where(table.source == source, table.assessment_id.in_(chunk))
+                )
+    if score_rows:
+        conn.execute(sa.insert(AssessmentScore), score_rows)
+    insert_many(conn, _CRITERIA, crit_rows, as_stored=("details",))
+    changed = len(score_rows)
     for source, ids in _group(keys).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
             conn.execute(
@@ -365,17 +393,59 @@ def _score_row(
     }
 
 
-def _criterion_row(source: str, ident: str, record: Mapping[str, Any]) -> dict[str, Any]:
-    level = record.get("level")
-    return {
-        "source": source,
-        "assessment_id": ident,
-        "code": str(record["code"]),
-        "level": None if level is None or pd.isna(level) else int(level),
-        "value": _float_or_none(record.get("value")),
-        "status": str(record.get("status") or ""),
-        "details": _jsonable(record.get("details") or {}),
-    }
+_NO_CRITERIA: tuple[list[dict[str, Any]], list[str]] = ([], [])
+
+
+def _not_plain(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not plain JSON")
+
+
+_STORED_JSON = json.JSONEncoder(sort_keys=True, allow_nan=False, default=_not_plain)
+"""A plain value's text as SQLAlchemy's JSON type stores `_jsonable(value)` (keys sorted)."""
+_HASHED_JSON = json.JSONEncoder(
+    sort_keys=True, allow_nan=False, separators=(",", ":"), default=_not_plain
+)
+"""A plain value's text as `_result_hash` reads it."""
+
+
+def _criteria_by_key(
+    criteria: pd.DataFrame,
+) -> dict[str, tuple[list[dict[str, Any]], list[str]]]:
+    """Assessment key → (its criterion rows, details as stored JSON text; each row's text as
+    the result hash reads it), in the frame's order.
+
+    The engine's details are plain JSON with text keys (see `hqsync.scoring.ScoreFrames`):
+    they are encoded as they are, which gives the bytes `_jsonable` then `json.dumps` gave;
+    a value the strict encoders refuse (numpy, NaN, a set, a date) goes through `_jsonable`.
+    """
+    grouped: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+    names = ("assessment_key", "code", "level", "value", "status", "details")
+    for assessment_key, code, level, value, status, details in zip(
+        *(criteria[name].tolist() for name in names), strict=True
+    ):
+        key = str(assessment_key)
+        source, ident = split_key(key)
+        row = {
+            "source": source,
+            "assessment_id": ident,
+            "code": str(code),
+            "level": None if level is None or pd.isna(level) else int(level),
+            "value": _float_or_none(value),
+            "status": str(status or ""),
+            "details": details or {},
+        }
+        try:
+            hashed = _HASHED_JSON.encode(row)
+            stored = _STORED_JSON.encode(row["details"])
+        except (TypeError, ValueError):
+            row["details"] = _jsonable(row["details"])
+            hashed = _hash_text(row)
+            stored = json.dumps(row["details"])
+        row["details"] = stored
+        rows, texts = grouped.setdefault(key, ([], []))
+        rows.append(row)
+        texts.append(hashed)
+    return grouped
 
 
 def _float_or_none(value: Any) -> float | None:
@@ -421,8 +491,14 @@ def _json_default(value: Any) -> Any:
     return _jsonable(value)
 
 
-def _hash(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=_json_default, separators=(",", ":"))
+def _hash_text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_json_default, separators=(",", ":"))
+
+
+def _result_hash(score_row: Mapping[str, Any], criteria_texts: Sequence[str]) -> str:
+    """sha256 of `{"score": score_row, "criteria": [criterion rows]}` as sorted, compact JSON
+    (the criterion rows given as their texts)."""
+    text = f'{{"criteria":[{",".join(criteria_texts)}],"score":{_hash_text(score_row)}}}'
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -270,6 +270,18 @@ def replace_rejections(
     return True
 
 
+def rejected_keys(conn: Connection, source: str) -> list[str]:
+    """The distinct keys the source's rejected rows carry."""
+    table = _REJECTED_ROWS
+    query = (
+        sa.select(table.c.key)
+        .where(table.c.source == source, table.c.key.is_not(None))
+        .distinct()
+        .order_by(table.c.key)
+    )
+    return list(conn.execute(query).scalars())
+
+
 def _rejection_identity(tab: str, row_number: int | None, key: str | None, reason: str) -> str:
     return json.dumps([tab, key if key is not None else row_number, reason], ensure_ascii=False)
 

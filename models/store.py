@@ -7,7 +7,10 @@ creates a file or folder, never migrates and takes no write lock.
 
 from __future__ import annotations
 
+import ast
+import functools
 import logging
+import re
 import sqlite3
 from datetime import datetime
 from importlib import resources
@@ -131,16 +134,29 @@ def _postgresql_readonly(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.commit()
 
 
-def head_revision() -> str:
-    """The schema version this hqsync expects (the newest migration)."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
+_REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
 
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("hqsync.models.migrations")))
-    head = ScriptDirectory.from_config(config).get_current_head()
-    assert head is not None
-    return head
+
+@functools.cache
+def head_revision() -> str:
+    """The schema version this hqsync expects (the newest migration).
+
+    Read from the migration files' `revision` / `down_revision` lines, without importing
+    alembic (a test holds it equal to alembic's own head).
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in resources.files("hqsync.models.migrations.versions").iterdir():
+        if not path.name.endswith(".py") or path.name.startswith("__"):
+            continue
+        for name, value in _REVISION.findall(path.read_text(encoding="utf-8")):
+            literal = ast.literal_eval(value)
+            found = literal if isinstance(literal, (tuple, list)) else (literal,)
+            (revisions if name == "revision" else parents).update(v for v in found if v)
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise StoreError(f"the migrations have {len(heads)} heads ({sorted(heads)}), expected one")
+    return heads.pop()
 
 
 def known_revisions() -> frozenset[str]:
@@ -157,12 +173,19 @@ def known_revisions() -> frozenset[str]:
 
 
 def schema_version(engine: Engine) -> str | None:
-    """The store's schema version (alembic revision), None when it has no hqsync schema."""
+    """The store's schema version (alembic revision), None when it has no hqsync schema.
+
+    One query when the store exists; the catalogue is looked at only when it fails.
+    """
     try:
         with engine.connect() as conn:
-            if not sa.inspect(conn).has_table("alembic_version"):
+            try:
+                return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+            except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+                conn.rollback()
+                if sa.inspect(conn).has_table("alembic_version"):
+                    raise
                 return None
-            return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
         raise store_error(exc, str(engine.url)) from exc
 
@@ -197,7 +220,8 @@ def open_store(
     'failed: abandoned' (see models.runs.close_abandoned).
     """
     engine = create_store_engine(url)
-    migrate(engine)
+    if schema_version(engine) != head_revision():
+        migrate(engine)
     if stale_after_s is not None:
         from hqsync.models.runs import close_abandoned
 

@@ -7,8 +7,8 @@ the files into it. DataFrames in, DataFrames out; no I/O. See `score_assessments
 
 from __future__ import annotations
 
-from hqsync.scoring.compare import Comparisons, compare_assessments
-from hqsync.scoring.engine import ScoreFrames, score_assessments
+from typing import TYPE_CHECKING, Any
+
 from hqsync.scoring.ruleset import (
     Band,
     Item,
@@ -18,6 +18,31 @@ from hqsync.scoring.ruleset import (
     report_levels,
     resolve_standard,
 )
+
+if TYPE_CHECKING:
+    from hqsync.scoring.compare import Comparisons, compare_assessments
+    from hqsync.scoring.engine import ScoreFrames, score_assessments
+
+_LAZY = {
+    "Comparisons": "hqsync.scoring.compare",
+    "compare_assessments": "hqsync.scoring.compare",
+    "ScoreFrames": "hqsync.scoring.engine",
+    "score_assessments": "hqsync.scoring.engine",
+}
+"""Names whose modules import pandas: loaded on first use, so the rule-set model stays light."""
+
+
+def __getattr__(name: str) -> Any:
+    """The engine's and the comparisons' names, imported when first asked for."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Band",

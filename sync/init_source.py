@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -108,22 +108,24 @@ def init_source(settings: Settings, source: SourceSettings, *, language: str = "
     )
 
 
-def _data_rows(rows: Sequence[Sequence[Any]], layout: TabLayout) -> int:
-    """Non-empty rows of a tab, not counting a header row init-source itself wrote.
+def _first_data_row(rows: Iterable[Sequence[Any]], layout: TabLayout) -> int | None:
+    """The number of a tab's first non-empty row, not counting a header row init-source itself
+    wrote (None when the tab holds no data). Reads the rows only as far as that one.
 
     So running init-source again (say, after a lost answer) finishes the job instead of
     refusing; any other content counts as data.
     """
-    filled = [list(r) for r in rows if any(v not in (None, "") for v in r)]
-    if filled and rows and [v for v in rows[0] if v not in (None, "")] == list(layout.headers):
-        filled = filled[1:]
-    return len(filled)
+    for number, row in enumerate(rows, start=1):
+        values = [v for v in row if v not in (None, "")]
+        if values and not (number == 1 and values == list(layout.headers)):
+            return number
+    return None
 
 
-def _refuse(where: str, tab: str, rows: int) -> SourceError:
+def _refuse(where: str, tab: str, row: int) -> SourceError:
     return SourceError(
-        f"tab {tab!r} of {where} already holds data ({rows} row(s)); init-source only sets up "
-        "new or empty tabs. Use a new spreadsheet, or rename the tab in [[sources]].tabs"
+        f"tab {tab!r} of {where} already holds data (row {row} is not empty); init-source only "
+        "sets up new or empty tabs. Use a new spreadsheet, or rename the tab in [[sources]].tabs"
     )
 
 
@@ -137,14 +139,11 @@ def _init_workbook(path: Path, layouts: Sequence[TabLayout]) -> set[str]:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     existing = path.exists()
+    if existing:
+        _refuse_workbook_data(path, layouts)
     book = load_workbook(path) if existing else Workbook()
     if not existing:
         book.remove(book.active)  # type: ignore[arg-type]
-    for layout in layouts:
-        if layout.title in book.sheetnames:
-            rows = _data_rows(list(book[layout.title].iter_rows(values_only=True)), layout)
-            if rows:
-                raise _refuse(str(path), layout.title, rows)
     created: set[str] = set()
     for layout in layouts:
         if layout.title in book.sheetnames:
@@ -185,12 +184,27 @@ def _init_workbook(path: Path, layouts: Sequence[TabLayout]) -> set[str]:
     return created
 
 
+def _refuse_workbook_data(path: Path, layouts: Sequence[TabLayout]) -> None:
+    """Raise when one of the tabs holds data; read-only, each tab only up to its first data row."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        for layout in layouts:
+            if layout.title in book.sheetnames:
+                rows = book[layout.title].iter_rows(values_only=True)
+                row = _first_data_row(rows, layout)
+                if row is not None:
+                    raise _refuse(str(path), layout.title, row)
+    finally:
+        book.close()
+
+
 # --- Google ----------------------------------------------------------------------------------
 
 
 def _init_google(settings: Settings, spreadsheet_id: str, layouts: Sequence[TabLayout]) -> set[str]:
     from hqsync.sync.google import WRITE_SCOPES, GoogleClient
-    from hqsync.sync.google.render import quote_tab
 
     client = GoogleClient.from_settings(settings.google, WRITE_SCOPES)
     http = client.http
@@ -204,16 +218,7 @@ def _init_google(settings: Settings, spreadsheet_id: str, layouts: Sequence[TabL
     sheets = {s["properties"]["title"]: s["properties"] for s in meta.get("sheets", [])}
     present = [t.title for t in layouts if t.title in sheets]
     if present:
-        body = client.call(
-            spreadsheet_id,
-            "setting up",
-            lambda: http.values_batch_get(spreadsheet_id, [quote_tab(t) for t in present]),
-        )
-        by_title = {t.title: t for t in layouts}
-        for title, value_range in zip(present, body.get("valueRanges", []), strict=True):
-            rows = _data_rows(value_range.get("values", []), by_title[title])
-            if rows:
-                raise _refuse(f"spreadsheet {spreadsheet_id}", title, rows)
+        _refuse_google_data(client, spreadsheet_id, [t for t in layouts if t.title in present])
     taken = {int(p["sheetId"]) for p in sheets.values()}
     requests: list[dict[str, Any]] = []
     for layout in layouts:
@@ -224,6 +229,33 @@ def _init_google(settings: Settings, spreadsheet_id: str, layouts: Sequence[TabL
         lambda: http.batch_update(spreadsheet_id, {"requests": requests}),
     )
     return {t.title for t in layouts if t.title not in sheets}
+
+
+_FIRST_ROWS = 2
+"""Rows of each present tab read first: a header and a first data row settle most tabs."""
+
+
+def _refuse_google_data(client: Any, spreadsheet_id: str, layouts: Sequence[TabLayout]) -> None:
+    """Raise when one of the (present) tabs holds data. Reads the first rows of each tab, and
+    the whole of only those tabs whose first rows hold nothing but init-source's header."""
+    from hqsync.sync.google.render import quote_tab
+
+    http = client.http
+
+    def first_data_rows(ranges: list[str]) -> list[int | None]:
+        body = client.call(
+            spreadsheet_id, "setting up", lambda: http.values_batch_get(spreadsheet_id, ranges)
+        )
+        found = [v.get("values", []) for v in body.get("valueRanges", [])]
+        return [_first_data_row(rows, t) for rows, t in zip(found, layouts, strict=True)]
+
+    quoted = [quote_tab(t.title) for t in layouts]
+    first = first_data_rows([f"{q}!1:{_FIRST_ROWS}" for q in quoted])
+    if all(row is None for row in first):  # rarely: blank first rows, data further down?
+        first = first_data_rows(quoted)
+    for layout, row in zip(layouts, first, strict=True):
+        if row is not None:
+            raise _refuse(f"spreadsheet {spreadsheet_id}", layout.title, row)
 
 
 def _google_tab_requests(

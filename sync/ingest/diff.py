@@ -21,7 +21,7 @@ ARCHITECTURE.md): `placed_keys` / `guard_settled`, `known_live`, `compare_rows`,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import compress, repeat
@@ -32,7 +32,7 @@ from hqsync.config.vocabulary import TabKind
 from hqsync.models.plans import FindingBefore, LiveRow, StoredRow, TabPlan, Values
 from hqsync.sync.ingest.counts import TabCounts
 from hqsync.sync.ingest.memo import Settled
-from hqsync.sync.ingest.rows import Rejection, SourceRow
+from hqsync.sync.ingest.rows import DUPLICATE_KEY, Rejection, SourceRow
 
 _key_of = attrgetter("key")
 _hash_of = attrgetter("row_hash")
@@ -72,6 +72,15 @@ class TabDiff:
     """Live (not tombstoned) stored rows of the tab once the plan is written."""
 
 
+def duplicate_rows(rejected: Sequence[Rejection]) -> set[tuple[str, int]]:
+    """(key, row number) of the rows rejected as duplicates of an earlier row's key."""
+    return {
+        (r.key, r.row_number or 0)
+        for r in rejected
+        if r.code == DUPLICATE_KEY and r.key is not None
+    }
+
+
 def placed_keys(rows: Sequence[SourceRow], rejected: Sequence[Rejection]) -> list[tuple[str, int]]:
     """(key, row number) wherever a row of the sheet carries a key: usable and rejected rows."""
     placed = [(row.key, row.row_number) for row in rows]
@@ -86,10 +95,15 @@ def guard_settled(
     placed: Sequence[tuple[str, int]],
     stored: Mapping[str, StoredRow],
     settled: Settled,
+    duplicates: Collection[tuple[str, int]] = (),
 ) -> None:
     """Raise StaleMemoError when a row (usable or rejected; `placed` gives its key and row
     number) carries the key of a settled row: a duplicate that normalise could not see (it
     never looked at the settled row's key), so one of the two is rejected for the wrong reason.
+
+    `duplicates` ((key, row number) of the rows rejected as duplicates) are not raised for
+    when the settled row is above them: normalise rejected them as duplicates of that row
+    (see `MemoScan.settled_holder`), as reading every row would.
 
     That the memo describes the store needs no check: only `upsert_source` writes a source's
     rows, always replacing its memos in the same transaction, and an older hqsync (which
@@ -98,6 +112,8 @@ def guard_settled(
     for key, row_number in placed:
         previous = stored.get(key)
         if previous is None or previous[1] or previous[2] == row_number:
+            continue
+        if previous[2] < row_number and (key, row_number) in duplicates:
             continue
         if settled.holds(previous[2], previous[0]):
             raise StaleMemoError(

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import groupby, repeat
 from operator import eq, itemgetter, ne
 from typing import Any, cast
@@ -66,6 +66,9 @@ class TabMemo:
     """DIGEST_BYTES per data row (row 2 first): its stored hash's first bytes; zeros: not stored."""
     live: int = -1
     """Live (not tombstoned) stored rows of the tab after that sync; -1 until stored."""
+    kept: Mapping[str, tuple[int, str]] = field(default_factory=dict)
+    """Key → (row number, row hash) of stored rows whose key a rejected row of the last sync
+    also carried (a duplicate the sheet keeps); read beside the memo, not stored in it."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,10 @@ class MemoScan:
             and previous.live >= 0
         )
         self.previous_rows = previous.rows if previous is not None and usable else b""
+        self.kept: Mapping[str, tuple[int, str]] = (
+            previous.kept if previous is not None and usable else {}
+        )
+        """Keys a rejected row carried last time, by the stored row that holds them."""
         self.previous_hex = self.previous_rows.hex()
         if previous is not None and usable:
             self.expected_live = previous.live
@@ -201,6 +208,26 @@ class MemoScan:
             return False
         self.in_place.append(index)
         return True
+
+    def settled_holder(self, key: str, row_number: int) -> int | None:
+        """The row number of the settled row that holds `key` above `row_number`, if the last
+        sync saw `key` on a rejected row too (a duplicate the sheet keeps); else None.
+
+        A settled row is unread, but the store holds its key: reading every row, the row at
+        `row_number` would be a duplicate of it. Ask only in sheet order (row numbers rising).
+        """
+        held = self.kept.get(key)
+        if held is None or held[0] >= row_number:
+            return None
+        index = held[0] - 2
+        if not 0 <= index < self.count:
+            return None
+        if self.states[index] != SETTLED and index not in self.in_place:
+            return None
+        start = index * DIGEST_BYTES
+        if self.previous_rows[start : start + DIGEST_BYTES] != short_digest(held[1]):
+            return None
+        return held[0]
 
     def seen_before(self, row_hash: str) -> bool:
         """True when the memo holds `row_hash` at some place (the row moved, unchanged).

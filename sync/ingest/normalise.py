@@ -53,6 +53,7 @@ from hqsync.sync.ingest.references import (
     finding_rules,
 )
 from hqsync.sync.ingest.rows import (
+    DUPLICATE_KEY,
     NormalisedSource,
     Rejection,
     RowProblem,
@@ -336,6 +337,10 @@ class _TabParser:
             return  # empty (or only extra columns filled): not a record
         problems: list[RowProblem] = []
         key = self._own_key(cells[self.key_field], problems)
+        if key is not None and self.scan is not None and key in self.scan.kept:
+            holder = self.scan.settled_holder(key, row_number)  # unread, but holds the key
+            if holder is not None and key not in self.seen:
+                self.seen[key] = holder
         if key is not None and key in self.seen:
             self._reject_duplicate(row_number, row, key)
             return
@@ -420,7 +425,7 @@ class _TabParser:
         first = self.seen[key]
         what_en, what_vi = ROW_NOUNS[self.tab.kind]
         problem = row_problem(
-            "duplicate_key",
+            DUPLICATE_KEY,
             self.key_header,
             f"{what_en} {key!r} is already on row {first}; this row {row_number} is "
             f"a duplicate and was not used (row {first} was kept) — delete one",

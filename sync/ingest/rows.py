@@ -37,6 +37,10 @@ def row_problem(code: str, column: str | None, en: str, vi: str) -> RowProblem:
     return code, column, en, vi
 
 
+DUPLICATE_KEY = "duplicate_key"
+"""`Rejection.code` of a row whose key an earlier row of its tab already has."""
+
+
 @dataclass(frozen=True)
 class Rejection:
     """A source row hqsync could not use, and why (in English and Vietnamese)."""

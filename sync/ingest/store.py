@@ -77,7 +77,22 @@ def read_memos(conn: Connection, source: str) -> dict[str, TabMemo]:
     """Tab kind → the memo the last sync of `source` left (see `hqsync.sync.ingest.memo`), for
     `normalise_source(memos=...)`. On PostgreSQL the memo rows stay locked until the
     transaction ends, so two syncs of one source cannot both trust the same memo."""
-    return {kind: _tab_memo(memo) for kind, memo in source_rows.read_memos(conn, source).items()}
+    memos = source_rows.read_memos(conn, source)
+    if not memos:
+        return {}
+    rejected = source_rows.rejected_keys(conn, source)
+    kept: dict[str, dict[str, tuple[int, str]]] = {}
+    if rejected:
+        # Stored rows whose key a rejected row carried too: a duplicate the sheet keeps is
+        # then rejected again with the memo (see `MemoScan.settled_holder`), not re-read.
+        for kind in memos:
+            holders, _ = source_rows.stored_by_key(conn, source, TabKind(kind), rejected)
+            kept[kind] = {
+                key: (number, digest)
+                for key, (digest, deleted, number) in holders.items()
+                if not deleted
+            }
+    return {kind: _tab_memo(memo, kept.get(kind, {})) for kind, memo in memos.items()}
 
 
 def upsert_source(
@@ -187,7 +202,14 @@ def _sync_tab(
     complete = read_all and settled is None
     if settled is not None:
         # With settled rows (left out of `rows`) vanished rows are found by counting.
-        diff.guard_settled(source=source, kind=kind, placed=placed, stored=stored, settled=settled)
+        diff.guard_settled(
+            source=source,
+            kind=kind,
+            placed=placed,
+            stored=stored,
+            settled=settled,
+            duplicates=diff.duplicate_rows(rejected),
+        )
     live_before = diff.known_live(stored, settled, complete=complete)
     if live_before is None:
         live_before = source_rows.count_live(conn, source, kind)
@@ -219,8 +241,8 @@ def _sync_tab(
     return result
 
 
-def _tab_memo(memo: StoredMemo) -> TabMemo:
-    """The memo normalise reads, of a memo as stored."""
+def _tab_memo(memo: StoredMemo, kept: Mapping[str, tuple[int, str]]) -> TabMemo:
+    """The memo normalise reads, of a memo as stored (and the kept duplicates' holders)."""
     return TabMemo(
         tab_kind=memo.tab_kind,
         context=memo.context,
@@ -229,6 +251,7 @@ def _tab_memo(memo: StoredMemo) -> TabMemo:
         blocks=memo.blocks,
         rows=memo.rows,
         live=memo.live,
+        kept=kept,
     )
 
 

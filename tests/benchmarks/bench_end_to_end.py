@@ -22,7 +22,9 @@ comes from wait4's rusage, and the fake counts the HTTP requests each sync made.
 the hqsync store in PostgreSQL (a fresh database created next to the one in the URL, dropped
 at the end); the floor stays SQLite. `--profile DIR` runs every hqsync command under
 pyinstrument (text reports in DIR; the times then include the profiler's overhead) and
-`--keep DIR` leaves the config, store and dashboard there.
+`--keep DIR` leaves the config, store and dashboard there. `--duplicate-key` makes a late
+finding repeat an early one's key (the sheet keeps the duplicate): every sync line then says
+how many times hqsync re-synced without the memo (0 expected).
 
 Only public, stable things are imported: the fake Google package and this file's own data
 generator (raw cell rows, as the Sheets API returns them); hqsync itself runs as a subprocess.
@@ -281,7 +283,8 @@ def floor_main(base: str, sid: str, token: str, db: str) -> None:
         conn.execute(f"CREATE TABLE {name} ({columns}, PRIMARY KEY (c0))")
         padded = (row + [None] * (width - len(row)) for row in values[1:])
         marks = ", ".join("?" * width)
-        conn.executemany(f"INSERT INTO {name} VALUES ({marks})", padded)
+        # OR IGNORE: a duplicate key (--duplicate-key) keeps the first row, as hqsync does.
+        conn.executemany(f"INSERT OR IGNORE INTO {name} VALUES ({marks})", padded)
         rows += len(values) - 1
     conn.execute("COMMIT")
     conn.close()
@@ -510,6 +513,9 @@ def run(args: argparse.Namespace, folder: Path) -> None:
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cores: {os.cpu_count()}")
     start = time.perf_counter()
     cells = build_cells(args.findings)
+    if args.duplicate_key:  # a late finding repeats an early (never edited) one's key, for good
+        findings = cells["Findings"]
+        findings[-10][0] = findings[2][0]
     fake = timed_fake()
     sid = fake.create_spreadsheet("AppSheet", cells)
     counts = {name: len(rows) - 1 for name, rows in cells.items()}
@@ -551,9 +557,11 @@ def run(args: argparse.Namespace, folder: Path) -> None:
                 raise SystemExit(f"sync failed:\n{step.stdout}\n{step.stderr}")
             step.requests = fake.count()
             step.extra["served"] = fake.served_seconds() - served
+            retries = step.stderr.count("without the memo")
             print(
                 f"    {step.stdout.strip()}; {step.requests} requests; "
-                f"the fake served for {step.extra['served']:.2f} s",
+                f"the fake served for {step.extra['served']:.2f} s; "
+                f"{retries} re-sync(s) without the memo",
                 flush=True,
             )
             steps[key] = step
@@ -600,6 +608,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", help="hqsync store URL (default: SQLite in a temp folder)")
     parser.add_argument("--profile", metavar="DIR", help="pyinstrument every hqsync command")
     parser.add_argument("--keep", metavar="DIR", help="copy config, store, dashboard here")
+    parser.add_argument(
+        "--duplicate-key",
+        action="store_true",
+        help="a late finding repeats an early one's key (a duplicate the sheet keeps)",
+    )
     parser.add_argument(
         "--floor", nargs=4, metavar=("BASE", "SID", "TOKEN", "DB"), help=argparse.SUPPRESS
     )

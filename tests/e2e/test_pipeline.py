@@ -535,3 +535,33 @@ def test_a_source_failure_is_published_without_data_changes_and_cleared_once_it_
     assert all(r[0] != "demo" or r[1] != "(whole source)" for r in tab("Data issues")[1:])
     assert not any(str(k).startswith("Source failing") for k in dict(tab("About")[1:]))
     engine.dispose()
+
+
+def _stored_results_digest(engine) -> str:
+    """sha256 of every stored score and criterion result as the database holds it (JSON as
+    its stored text), but the time it was computed."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for table in (AssessmentScore.__table__, CriterionResult.__table__):
+            columns = [
+                sa.cast(c, sa.Text) if isinstance(c.type, sa.JSON) else c
+                for c in table.columns
+                if c.name != "computed_at"
+            ]
+            order = list(table.primary_key.columns)
+            for row in conn.execute(sa.select(*columns).order_by(*order)):
+                digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+STORED_RESULTS_DIGEST = "afb529efa213940bb6992bacdd32819141773d2cdfcee58dc2d187bb0a2c30e1"
+"""Of the small demo source, scored on SQLite and PostgreSQL alike (issue 14 pinned it)."""
+
+
+def test_stored_results_are_byte_for_byte_as_pinned(deployment):
+    """Speed work must not change a stored byte of the results (nor their result_hash)."""
+    _, settings, engine = deployment
+    assert not Pipeline(settings, engine).run_cycle(publish_always=False).failed
+    assert _stored_results_digest(engine) == STORED_RESULTS_DIGEST

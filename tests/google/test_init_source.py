@@ -74,7 +74,9 @@ def test_xlsx_keeps_other_tabs_and_refuses_tabs_with_data(tmp_path: Path) -> Non
     source = SourceSettings("s", "xlsx", str(path), TABS)
     before = path.read_bytes()
 
-    with pytest.raises(SourceError, match=r"'Kết quả' .* already holds data \(1 row"):
+    with pytest.raises(
+        SourceError, match=r"'Kết quả' .* already holds data \(row 3 is not empty\)"
+    ):
         init_source(_settings(), source)
     assert path.read_bytes() == before
 
@@ -123,9 +125,10 @@ def test_google_reuses_empty_tabs_and_refuses_tabs_with_data(
         shared_with={READER: "writer"},
     )
     source = SourceSettings("s", "google", sid, TABS)
-    with pytest.raises(SourceError, match=r"'Kết quả' .* already holds data"):
+    with pytest.raises(SourceError, match=r"'Kết quả' .* already holds data \(row 1 is"):
         init_source(_settings(settings), source)
     assert fake.count("spreadsheets.batchUpdate") == 0
+    assert fake.count("values.batchGet") == 1  # the first rows only
 
     fake.set_values(sid, "Kết quả", [[None], [None]])
     init_source(_settings(settings), source)
@@ -149,3 +152,18 @@ def test_running_it_again_finishes_the_job_instead_of_refusing(
     init_source(_settings(), local)
     findings = load_workbook(path)["Kết quả"]
     assert len(findings.data_validations.dataValidation) == 1
+
+
+def test_google_finds_data_below_blank_first_rows(
+    fake: FakeGoogle, settings: GoogleSettings
+) -> None:
+    header = [f.name for f in FIELDS["findings"]]
+    sid = fake.create_spreadsheet(
+        "app",
+        {"Kết quả": [header, [None], [None], [None], ["F9"]]},
+        shared_with={READER: "writer"},
+    )
+    source = SourceSettings("s", "google", sid, TABS)
+    with pytest.raises(SourceError, match=r"'Kết quả' .* already holds data \(row 5 is"):
+        init_source(_settings(settings), source)
+    assert fake.count("spreadsheets.batchUpdate") == 0

@@ -27,6 +27,7 @@ from hqsync.models.tables import (
     RejectedRow,
     SourceMemo,
 )
+from hqsync.sync.ingest import diff as diff_module
 from hqsync.sync.ingest import memo as memo_module
 from hqsync.sync.ingest.counts import UpsertCounts
 from hqsync.sync.ingest.memo import SETTLED, MemoScan, TabMemo, text_digest
@@ -423,3 +424,40 @@ def test_random_edits_store_the_same_with_and_without_the_memo(
             serial += 1
             rows = apply(rows, edit, serial)
         twins.sync(sheet(rows))
+
+
+@pytest.mark.parametrize(
+    ("edit_row", "block_rows"),
+    [(9, 8), (37, 8), (2, 8), (9, 2)],
+    ids=["above", "below", "in-the-kept-block", "small-blocks"],
+)
+def test_a_duplicate_the_sheet_keeps_does_not_throw_the_memo_away(
+    engine, monkeypatch, edit_row, block_rows
+):
+    monkeypatch.setattr(memo_module, "BLOCK_ROWS", block_rows)
+    retries: list[StaleMemoError] = []
+    guard = diff_module.guard_settled
+
+    def counting_guard(**kwargs: Any) -> None:
+        try:
+            guard(**kwargs)
+        except StaleMemoError as exc:
+            retries.append(exc)
+            raise
+
+    monkeypatch.setattr(diff_module, "guard_settled", counting_guard)
+    twins = Twins(engine)
+    base = finding_rows()
+    base[25] = with_cell(base[25], 0, base[3][0])  # row 27 repeats the key of row 5, for good
+    twins.sync(sheet(base))
+    for result in ("Đạt", "KĐ", "Đạt"):
+        twins.sync(
+            sheet([*base[:edit_row], with_cell(base[edit_row], 3, result), *base[edit_row + 1 :]])
+        )
+        twins.sync(sheet(base))
+    assert retries == []
+    with engine.connect() as conn:
+        rejected = conn.execute(
+            sa.select(RejectedRow.row_number, RejectedRow.key).where(RejectedRow.source == "memo")
+        ).all()
+    assert rejected == [(27, base[3][0])]

@@ -58,3 +58,38 @@ def test_postgresql_findings_pages_keep_room_for_updates_in_place(engine):
             sa.text("SELECT reloptions FROM pg_class WHERE oid = 'findings'::regclass")
         ).scalar_one()
     assert "fillfactor=90" in options
+
+
+def test_head_revision_is_alembics_head():
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from hqsync.models.store import head_revision
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("hqsync.models.migrations")))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_open_store_on_a_current_store_does_not_run_alembic(tmp_path, monkeypatch):
+    from hqsync.models import store
+
+    url = f"sqlite:///{tmp_path / 'hq.db'}"
+    store.open_store(url).dispose()
+    calls = []
+    monkeypatch.setattr(store, "migrate", calls.append)
+    engine = store.open_store(url)
+    assert calls == []
+    assert store.schema_version(engine) == store.head_revision()
+    engine.dispose()
+
+
+def test_schema_version_of_an_empty_store_is_none(engine):
+    from hqsync.models.store import schema_version
+
+    assert schema_version(engine) is not None
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE alembic_version")
+    assert schema_version(engine) is None
