@@ -305,6 +305,7 @@ def load_hospitals(conn: Connection) -> pd.DataFrame:
             h.has_obstetrics,
             h.has_pediatrics,
             h.active,
+            h.dashboard,
         )
         .where(h.deleted.is_(False))
         .order_by(h.source, h.hospital_id)
