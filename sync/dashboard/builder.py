@@ -574,3 +574,12 @@ def _local(moment: datetime | None, zone: ZoneInfo) -> CellValue:
     if moment is None:
         return None
     return moment.astimezone(zone).replace(tzinfo=None)
+
+
+# The tab builders a hospital's own dashboard (sync/dashboard/hospital.py) reuses on its rows.
+summary_table = _summary
+trend_table = _trend
+issues_table = _issues
+records = _records
+natural_key = _natural_key
+local_time = _local
