@@ -471,9 +471,19 @@ def check(config_path: Path | None) -> None:
         click.echo(f"Database:  {store_line}")
         report = run_check(ctx.settings)
         click.echo(render_check(report))
+        _echo_sharing(ctx.settings)
         if not store_ok:
             click.echo(f"hqsync: {store_line.removeprefix('PROBLEM: ')}", err=True)
         sys.exit(0 if report.ok and store_ok else 1)
+
+
+def _echo_sharing(settings: Settings) -> None:
+    """Who each hospital dashboard is shared with (warnings never change the exit code)."""
+    from hqsync.jobs.sharing import list_sharing, render_sharing
+
+    text = render_sharing(list_sharing(settings))
+    if text:
+        click.echo(text)
 
 
 def check_store(url: str) -> tuple[bool, str]:
