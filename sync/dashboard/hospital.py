@@ -65,6 +65,8 @@ class HospitalViews:
 
     data: DashboardData
     scores: Mapping[str, pd.DataFrame]
+    criteria: Mapping[str, pd.DataFrame]
+    comparisons: Mapping[str, pd.DataFrame]
     hospitals: Mapping[str, pd.DataFrame]
     rejected: Mapping[str, list[dict[str, Any]]]
     failing: Mapping[str, list[dict[str, Any]]]
@@ -84,11 +86,22 @@ def index_hospitals(data: DashboardData, failing: pd.DataFrame) -> HospitalViews
     return HospitalViews(
         data=data,
         scores=scores,
+        criteria=_by_hospital(data.criteria, data.scores),
+        comparisons=_by_hospital(data.comparisons, data.scores),
         hospitals=hospitals,
         rejected=_rejected_by_hospital(data),
         failing=dict(by_assessment),
         medians=ProvinceMedians.of(data),
     )
+
+
+def _by_hospital(frame: pd.DataFrame, scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """`frame` (keyed by assessment_key) split by the hospital id of each assessment."""
+    if frame.empty or scores.empty:
+        return {}
+    owner = dict(zip(scores["assessment_key"], scores["hospital_id"], strict=True))
+    hospital = frame["assessment_key"].map(owner)
+    return {str(h): part for h, part in frame.groupby(hospital, sort=False)}
 
 
 def _rejected_by_hospital(data: DashboardData) -> dict[str, list[dict[str, Any]]]:
@@ -188,9 +201,8 @@ def build_hospital_dashboard(
     own = views.scores.get(hospital_id, data.scores.iloc[0:0])
     hospitals = views.hospitals.get(hospital_id, data.hospitals.iloc[0:0])
     hospital_frame = hospitals.set_index("hospital_key") if not hospitals.empty else None
-    comparisons = data.comparisons
-    if not comparisons.empty:
-        comparisons = comparisons[comparisons["assessment_key"].isin(set(own["assessment_key"]))]
+    comparisons = views.comparisons.get(hospital_id, data.comparisons.iloc[0:0])
+    criteria = views.criteria.get(hospital_id, data.criteria.iloc[0:0])
     live = own[own["status"] != Status.DRAFT] if not own.empty else own
     if not live.empty:
         live = live.assign(_date=pd.to_datetime(live["assessed_on"]))
@@ -208,8 +220,8 @@ def build_hospital_dashboard(
                 labels=labels,
                 max_level=max_level,
             ),
-            _criteria(views, hospital_id, latest, labels, max_level),
-            _gaps(views, latest_assessments(live), labels, max_level),
+            _criteria(views, hospital_id, latest, criteria, labels, max_level),
+            _gaps(views, latest_assessments(live), criteria, labels, max_level),
             trend_table(own, hospital_frame, labels),
             issues_table(views.rejected.get(hospital_id, []), labels, Language(language)),
             _about(views, hospital_id, hospitals, labels, now, ZoneInfo(timezone)),
@@ -238,10 +250,11 @@ CRITERIA_COLUMNS = (
 assessments, beside the median level of the province's other hospitals."""
 
 
-def _criteria(
+def _criteria(  # noqa: PLR0917 (one tab's inputs)
     views: HospitalViews,
     hospital_id: str,
     latest: pd.DataFrame,
+    criteria: pd.DataFrame,
     labels: Mapping[str, str],
     max_level: int,
 ) -> Table:
@@ -250,7 +263,6 @@ def _criteria(
     levels = latest[latest["method"] == Method.LEVELS] if not latest.empty else latest
     if not levels.empty:
         meta = levels.set_index("assessment_key")
-        criteria = views.data.criteria
         chosen = criteria[criteria["assessment_key"].isin(set(meta.index))]
         for record in records(chosen):
             assessment = meta.loc[record["assessment_key"]]
@@ -292,13 +304,16 @@ inspectors' notes, and the failing findings' ids (where evidence links attach)."
 
 
 def _gaps(
-    views: HospitalViews, latest: pd.DataFrame, labels: Mapping[str, str], max_level: int
+    views: HospitalViews,
+    latest: pd.DataFrame,
+    criteria: pd.DataFrame,
+    labels: Mapping[str, str],
+    max_level: int,
 ) -> Table:
     columns = Columns(spec.keyed(labels) for spec in GAPS_COLUMNS)
     gaps: list[dict[str, CellValue]] = []
     if not latest.empty:
         meta = latest.set_index("assessment_key")
-        criteria = views.data.criteria
         for record in records(criteria[criteria["assessment_key"].isin(set(meta.index))]):
             details = record.get("details") or {}
             to_fix = [str(g) for g in details.get("gaps") or []]
