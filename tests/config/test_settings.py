@@ -1,4 +1,4 @@
-"""The config contract: DESIGN's TOML keys, environment overrides, errors naming the key."""
+"""The config contract: the documented TOML keys, environment overrides, errors naming the key."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from hqsync.config.settings import (
     spreadsheet_id,
 )
 
-DESIGN_EXAMPLE = """
+DOCUMENTED_EXAMPLE = """
 [database]
 url = "sqlite:///hqsync.db"
 
@@ -52,7 +52,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_design_example_loads(tmp_path: Path):
-    settings = load_settings(write(tmp_path, DESIGN_EXAMPLE), environ={})
+    settings = load_settings(write(tmp_path, DOCUMENTED_EXAMPLE), environ={})
     assert settings.database.url == f"sqlite:///{tmp_path / 'hqsync.db'}"
     assert settings.google.credentials == str(tmp_path / "service-account.json")
     assert settings.google.timeout_s == 60
@@ -72,7 +72,7 @@ def test_environment_overrides_the_file(tmp_path: Path):
         "HQSYNC_CONFIG": "ignored-here",
         "HQSYNC_TEST_PG_URL": "not a settings variable",
     }
-    settings = load_settings(write(tmp_path, DESIGN_EXAMPLE), environ=env)
+    settings = load_settings(write(tmp_path, DOCUMENTED_EXAMPLE), environ=env)
     assert settings.database.url == "postgresql+psycopg://u:secret@db/hq"
     assert settings.schedule.sync_every == timedelta(seconds=30)
     assert settings.dashboard.language == "en"
@@ -134,7 +134,7 @@ def test_invalid_toml_and_missing_file(tmp_path: Path):
 
 
 def test_unknown_source_name_lists_the_configured_ones(tmp_path: Path):
-    settings = load_settings(write(tmp_path, DESIGN_EXAMPLE), environ={})
+    settings = load_settings(write(tmp_path, DOCUMENTED_EXAMPLE), environ={})
     with pytest.raises(ConfigError, match="cantho"):
         settings.source("hanoi")
 

@@ -1,4 +1,4 @@
-"""`hqsync status`: DESIGN's JSON object and the readable table, on both stores."""
+"""`hqsync status`: the documented JSON object and the readable table, on both stores."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ from hqsync.models.tables import (
 from hqsync.sync.xlsx import XlsxSourceReader, write_source_workbook
 
 SMALL = {"hospital_count": 3, "items_per_level": (1, 2, 1, 1, 1)}
-DESIGN_FIELDS = {
+DOCUMENTED_FIELDS = {
     "assessment_id",
     "hospital_id",
     "standard",
@@ -90,7 +90,7 @@ def test_full_cycle_scores_every_assessment_and_writes_the_dashboard(deployment)
     records = scores_json(engine, Pipeline(settings, engine).rule_sets)
     # 3 hospitals × 2 periods × (self + council) QĐ 6858, + 3 TT 35; the bad rows are rejected.
     assert len(records) == 15
-    assert all(set(r) >= DESIGN_FIELDS for r in records)
+    assert all(set(r) >= DOCUMENTED_FIELDS for r in records)
     qd = [r for r in records if r["standard"] == "QD6858"]
     assert all(1 <= r["score"] <= 5 and r["score"] == round(r["score"], 2) for r in qd)
     assert all(sum(r["level_counts"].values()) == r["applicable"] for r in qd)
@@ -294,7 +294,7 @@ class TestCli:
         result = runner.invoke(cli, ["scores", "--config", config, "--format", "json"], env=env)
         assert result.exit_code == 0, result.output
         records = json.loads(result.output)
-        assert len(records) == 15 and set(records[0]) >= DESIGN_FIELDS
+        assert len(records) == 15 and set(records[0]) >= DOCUMENTED_FIELDS
         result = runner.invoke(cli, ["scores", "--config", config, "--format", "csv"], env=env)
         lines = result.output.strip().splitlines()
         assert lines[0].startswith("source,assessment_id,hospital_id")
