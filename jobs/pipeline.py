@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
@@ -316,8 +317,8 @@ class Pipeline:
                 targets += [
                     (
                         t,
-                        lambda h=t.hospital_id: build_hospital_dashboard(
-                            views, h, language, now, zone
+                        partial(
+                            build_hospital_dashboard, views, str(t.hospital_id), language, now, zone
                         ),
                     )
                     for t in hospitals
