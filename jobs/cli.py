@@ -375,8 +375,16 @@ def publish(config_path: Path | None, no_wait: bool, log_format: str) -> None:
         ctx = guard.open(config_path, log_format)
         engine = ctx.engine()
         with ctx.writing(no_wait):
-            Pipeline(ctx.settings, engine, holder=ctx.holder).publish()
-        click.echo(f"dashboard written: {ctx.settings.dashboard.spreadsheet}")
+            report = Pipeline(ctx.settings, engine, holder=ctx.holder).publish()
+        overview = ctx.settings.dashboard.spreadsheet
+        state = "written" if overview in report.written else "unchanged, not rewritten"
+        hospitals = len(report.outcomes) - 1
+        extra = (
+            f"; hospital dashboards: {len(set(report.written) - {overview})} of {hospitals} written"
+            if hospitals
+            else ""
+        )
+        click.echo(f"dashboard {state}: {overview}{extra}")
 
 
 @cli.command()
