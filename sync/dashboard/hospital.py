@@ -262,10 +262,10 @@ def _criteria(  # noqa: PLR0917 (one tab's inputs)
     rows: list[dict[str, CellValue]] = []
     levels = latest[latest["method"] == Method.LEVELS] if not latest.empty else latest
     if not levels.empty:
-        meta = levels.set_index("assessment_key")
-        chosen = criteria[criteria["assessment_key"].isin(set(meta.index))]
+        meta = {str(a["assessment_key"]): a for a in records(levels)}
+        chosen = criteria[criteria["assessment_key"].isin(set(meta))]
         for record in records(chosen):
-            assessment = meta.loc[record["assessment_key"]]
+            assessment = meta[str(record["assessment_key"])]
             standard = str(assessment["standard"])
             rows.append(
                 {
@@ -313,8 +313,8 @@ def _gaps(
     columns = Columns(spec.keyed(labels) for spec in GAPS_COLUMNS)
     gaps: list[dict[str, CellValue]] = []
     if not latest.empty:
-        meta = latest.set_index("assessment_key")
-        for record in records(criteria[criteria["assessment_key"].isin(set(meta.index))]):
+        meta = {str(a["assessment_key"]): a for a in records(latest)}
+        for record in records(criteria[criteria["assessment_key"].isin(set(meta))]):
             details = record.get("details") or {}
             to_fix = [str(g) for g in details.get("gaps") or []]
             if not to_fix:
@@ -328,7 +328,7 @@ def _gaps(
             notes = [f"{f['item_code']}: {f['note']}" for f in failing if not is_missing(f["note"])]
             gaps.append(
                 {
-                    "standard": str(meta.at[record["assessment_key"], "standard"]),
+                    "standard": str(meta[str(record["assessment_key"])]["standard"]),
                     "criterion": record["code"],
                     "title": details.get("title"),
                     "current": plain_cell(record["level"]),
