@@ -59,10 +59,15 @@ def test_every_hospital_dashboard_holds_no_other_hospital(deployment):
     pipeline, _, _, targets = deployment
     result = pipeline.run_cycle(publish_always=True)
     assert not result.failed
+    issues = 0
     for hospital, path in targets.items():
         texts = list(workbook_texts(Path(path)))
         assert hospital in " ".join(texts)
         assert others_found(texts, hospital) == []
+        issues += len(table_rows(Path(path), VI["issues"]))
+    # the demo's rejected rows are scoped: each hospital sees its own, none sees another's
+    overview_issues = table_rows(Path(path).parents[1] / "overview.xlsx", VI["issues"])
+    assert 0 < issues <= len(overview_issues)
 
 
 def test_a_hospital_dashboard_shows_the_same_results_as_the_overview(deployment, tmp_path):
