@@ -5,6 +5,7 @@
     │   └── RuleSetError
     ├── SourceError            one source as a whole (missing tab or columns, unreadable file)
     ├── StoreError             the SQL store
+    │   ├── StoreBusyError     another process writes (exit 75)
     │   └── StaleMemoError
     ├── GoogleError            Google refused or kept failing a request
     └── DashboardError         a dashboard could not be built or written
@@ -37,6 +38,12 @@ class SourceError(HqsyncError):
 
 class StoreError(HqsyncError):
     """The SQL store is unreachable or inconsistent."""
+
+
+class StoreBusyError(StoreError):
+    """Another process is writing to the store and this one was asked not to wait."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
 
 
 class StaleMemoError(StoreError):

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hqsync.config.errors import ConfigError
+from hqsync.config.utils import link_template_problem
 from hqsync.config.vocabulary import TAB_KINDS, Backend, Language, TabKind, fold
 
 CONFIG_ENV = "HQSYNC_CONFIG"
@@ -93,6 +94,9 @@ class SourceSettings:
     )
     """Tab kind → field → the header that holds it in this sheet (`[sources.columns.<tab>]`);
     a field left out is matched by its aliases. Field names are checked by the ingest layer."""
+    evidence_url: str | None = None
+    """Link template of the findings' evidence cells (`{path}`: the cell, URL-encoded; `{tab}`:
+    the findings tab's name); None: Drive links on Google, no links on xlsx."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +178,7 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "scoring": ("rule_set_dirs",),
     "daemon": ("lease_s", "misfire_grace_s"),
 }
-_SOURCE_KEYS = ("name", "backend", "spreadsheet", "tabs", "locale", "columns")
+_SOURCE_KEYS = ("name", "backend", "spreadsheet", "tabs", "locale", "columns", "evidence_url")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
 _SHEET_URL = re.compile(r"/spreadsheets/d/([A-Za-z0-9_-]+)")
@@ -415,6 +419,7 @@ def _sources(items: object, base: Path) -> tuple[SourceSettings, ...]:
                 tabs=tabs,
                 locale=parse_source_locale(item.get("locale"), f"sources[{name}].locale"),
                 columns=parse_source_columns(item.get("columns"), f"sources[{name}].columns"),
+                evidence_url=_evidence_url(item.get("evidence_url"), f"sources[{name}]"),
             )
         )
     return tuple(result)
@@ -505,6 +510,18 @@ def _hospital_dashboards(
             )
         targets[str(hospital).strip()] = resolved
     return MappingProxyType(targets)
+
+
+def _evidence_url(value: object, where: str) -> str | None:
+    if value is None:
+        return None
+    problem = link_template_problem(value) if isinstance(value, str) else "not text"
+    if problem:
+        raise ConfigError(
+            f"{where}.evidence_url = {value!r}: {problem}; write e.g. 'https://www.appsheet.com/"
+            "template/gettablefileurl?appName=MyApp-123&tableName={tab}&fileName={path}'"
+        )
+    return str(value).strip()
 
 
 def _str(section: Mapping[str, Any], where: str, key: str, default: str | None) -> str:

@@ -38,13 +38,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from hqsync.config.errors import StoreBusyError
 from hqsync.config.settings import Settings
 from hqsync.config.vocabulary import Job
 from hqsync.models.lease import (
     LEADER,
     WRITER,
     LeaseInfo,
-    StoreBusyError,
     close_abandoned_runs,
     read_lease,
     record_next_runs,

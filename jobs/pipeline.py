@@ -26,7 +26,12 @@ from hqsync.models.runs import finish_run, start_run
 from hqsync.models.tables import utcnow
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.backends import DashboardWriters, open_dashboard_writer, open_source_reader
-from hqsync.sync.interfaces import DashboardWriter, SourceReader, SourceSnapshot
+from hqsync.sync.interfaces import (
+    DashboardWriter,
+    EvidenceResolver,
+    SourceReader,
+    SourceSnapshot,
+)
 
 if TYPE_CHECKING:
     from hqsync.sync.dashboard.document import Dashboard
@@ -171,6 +176,8 @@ class Pipeline:
                 "source %s synced: %s", source.name, ", ".join(f"{k} {v}" for k, v in rows.items())
             )
             outcome = SourceOutcome.CHANGED if counts.changed else SourceOutcome.UNCHANGED
+            if outcome == SourceOutcome.CHANGED or force:
+                self._refresh_evidence(source, reader)
             return outcome, rows, None
         except HqsyncError as exc:
             message = str(exc)
@@ -223,6 +230,23 @@ class Pipeline:
                 finished_at=self.clock(),
             )
         return counts
+
+    def _refresh_evidence(self, source: SourceSettings, reader: SourceReader) -> None:
+        """Cache the links of the source's new evidence paths, if its reader can resolve them;
+        a failure is only logged (the Gaps tab then shows no link for those photos)."""
+        if not isinstance(reader, EvidenceResolver):
+            return
+        from hqsync.sync.evidence import refresh_evidence_links
+
+        try:
+            refresh_evidence_links(self.engine, source, reader, self.clock())
+        except HqsyncError as exc:
+            log.warning(
+                "source %s: evidence links not resolved (%s); the Gaps tab shows no link for "
+                "its new photos until the source changes again",
+                source.name,
+                exc,
+            )
 
     def _stored_marker(self, source: str) -> str | None:
         with self.engine.connect() as conn:
@@ -303,7 +327,7 @@ class Pipeline:
         report: PublishReport | None = None
         try:
             started = time.monotonic()
-            data = load_dashboard_data(self.engine, self.rule_sets)
+            data = load_dashboard_data(self.engine, self.rule_sets, self.settings.sources)
             language, zone = self.settings.dashboard.language, self.settings.schedule.timezone
             now = self.clock()
             overview = DashboardTarget(self.settings.dashboard.spreadsheet)

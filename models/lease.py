@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from hqsync.config.errors import StoreError
+from hqsync.config.errors import StoreBusyError
 from hqsync.config.vocabulary import Job, RunOutcome
 from hqsync.models.tables import Lease, Run, utcnow
 
@@ -136,12 +136,6 @@ def close_abandoned_runs(engine: Engine, holder: str, now: datetime) -> int:
             )
         )
     return int(result.rowcount)
-
-
-class StoreBusyError(StoreError):
-    """Another process is writing to the store and this one was asked not to wait."""
-
-    exit_code = 75  # EX_TEMPFAIL: try again later
 
 
 def acquire_writer(

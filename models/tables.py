@@ -169,6 +169,19 @@ class SourceMemo(Base):
     written_at: Mapped[datetime]
 
 
+class EvidenceLink(Base):
+    """The link of one evidence path of a source (a Drive file's webViewLink), as last resolved.
+
+    `url` None: looked up and not found (retried when the source changes again).
+    """
+
+    __tablename__ = "evidence_links"
+    source: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    path: Mapped[str] = mapped_column(sa.String(1000), primary_key=True)
+    url: Mapped[str | None] = mapped_column(sa.Text)
+    resolved_at: Mapped[datetime]
+
+
 class Run(Base):
     """One run of a job (sync, score, publish): when, by whom, what it did and how it ended."""
 

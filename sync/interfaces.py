@@ -7,7 +7,7 @@ everything else in hqsync talks to these protocols only. What a writer publishes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -59,6 +59,15 @@ class SourceReader(Protocol):
 
     def read(self, tabs: Sequence[str]) -> SourceSnapshot:
         """Read the named tabs with typed values (one metadata and one values request)."""
+        ...
+
+
+@runtime_checkable
+class EvidenceResolver(Protocol):
+    """A source reader that can turn the source's relative evidence paths into links."""
+
+    def resolve_evidence(self, paths: Collection[str]) -> Mapping[str, str | None]:
+        """Each path's http(s) link, or None when its file is not found (a few requests)."""
         ...
 
 

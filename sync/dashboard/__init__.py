@@ -1,6 +1,7 @@
 """The leaders' dashboard: the document a writer publishes, and how it is built from the store.
 
-    document.py   Dashboard, Table, Column, LineChart, ValueColour: the backend-neutral document
+    document.py   Dashboard, Table, Column, LineChart, ValueColour, Link: the neutral document
+    evidence.py   evidence links of the gaps: the one rule that turns an evidence cell into a link
     labels.py     LABELS: the dashboard's words in Vietnamese and English
     builder.py    build_dashboard: each tab's columns by key, colours placed by column key
     colours.py    the level palette spread over 1..max_level, band and pass/fail colours
@@ -19,7 +20,9 @@ from hqsync.sync.dashboard.document import (
     Column,
     ColumnKind,
     Dashboard,
+    DocumentCell,
     LineChart,
+    Link,
     Table,
     ValueColour,
     column_runs,
@@ -64,7 +67,9 @@ __all__ = [
     "ColumnKind",
     "Dashboard",
     "DashboardData",
+    "DocumentCell",
     "LineChart",
+    "Link",
     "Table",
     "ValueColour",
     "build_dashboard",

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -32,14 +32,24 @@ from hqsync.sync.dashboard.document import (
     Column,
     ColumnKind,
     Dashboard,
+    DocumentCell,
     LineChart,
+    Link,
     Table,
     ValueColour,
+)
+from hqsync.sync.dashboard.evidence import (
+    EvidenceIndex,
+    evidence_cells,
+    evidence_columns,
+    gap_links,
 )
 from hqsync.sync.dashboard.labels import LABELS
 from hqsync.sync.dashboard.loader import DashboardData, is_missing, plain_cell
 from hqsync.sync.interfaces import CellValue
 
+Cell = TypeVar("Cell", bound=DocumentCell)
+"""A row's cells: plain values (`CellValue`), or with links too (`DocumentCell`)."""
 TREND_SERIES_LIMIT = 25
 """Hospitals drawn on the trend chart (the table holds them all)."""
 
@@ -80,7 +90,7 @@ class Columns:
         """The positions of the columns under `keys`, in that order."""
         return tuple(self._index[key] for key in keys)
 
-    def row(self, cells: Mapping[str, CellValue]) -> tuple[CellValue, ...]:
+    def row(self, cells: Mapping[str, Cell]) -> tuple[Cell | None, ...]:
         """A row in column order from cells given by key (a column with no cell stays empty)."""
         unknown = cells.keys() - self._index.keys()
         if unknown:
@@ -161,7 +171,7 @@ def build_dashboard(
                 max_level=max_level,
             ),
             _criteria(latest, data.criteria, hospitals, labels, max_level),
-            _gaps(latest, data.criteria, hospitals, labels, max_level),
+            _gaps(latest, data.criteria, hospitals, labels, max_level, evidence=data.evidence),
             _trend(data.scores, hospitals, labels),
             _issues(data.rejected, labels, Language(language)),
             _about(data, labels, now, ZoneInfo(timezone)),
@@ -376,7 +386,8 @@ GAPS_COLUMNS = (
     ColumnSpec("next", "integer", width=10),
     ColumnSpec("to_fix", width=60),
 )
-"""The Gaps tab's columns: one row per criterion below its top level, with what to fix."""
+"""The Gaps tab's leading columns: one row per criterion below its top level, with what to fix
+(then one column per evidence link of its failing sub-items)."""
 
 
 def _gaps(
@@ -385,9 +396,13 @@ def _gaps(
     hospitals: pd.DataFrame | None,
     labels: Mapping[str, str],
     max_level: int,
+    *,
+    evidence: EvidenceIndex,
 ) -> Table:
-    columns = Columns(spec.keyed(labels) for spec in GAPS_COLUMNS)
-    gaps: list[dict[str, CellValue]] = []
+    """One row per criterion below its top level: what to fix, and the failing sub-items'
+    evidence links (`gap_links`)."""
+    gaps: list[dict[str, DocumentCell]] = []
+    links: list[tuple[Link, ...]] = []
     if not latest.empty:
         meta = latest.set_index("assessment_key")
         chosen = criteria[criteria["assessment_key"].isin(set(meta.index))]
@@ -401,6 +416,8 @@ def _gaps(
                 _hospital_field(hospitals, assessment["hospital_key"], "name")
                 or assessment["hospital_id"]
             )
+            row_links = gap_links(evidence, record["assessment_key"], to_fix)
+            links.append(row_links)
             gaps.append(
                 {
                     "hospital": name,
@@ -410,6 +427,7 @@ def _gaps(
                     "current": plain_cell(record["level"]),
                     "next": plain_cell(details.get("next_level")),
                     "to_fix": ", ".join(str(g) for g in to_fix),
+                    **evidence_cells(row_links),
                 }
             )
         gaps.sort(
@@ -419,6 +437,9 @@ def _gaps(
                 _natural_key(str(g["criterion"])),
             )
         )
+    columns = Columns(
+        [*(spec.keyed(labels) for spec in GAPS_COLUMNS), *evidence_columns(labels, links)]
+    )
     return Table(
         key="gaps",
         title=labels["gaps"],

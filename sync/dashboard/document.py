@@ -10,9 +10,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from hqsync.config.utils import http_link
 from hqsync.sync.interfaces import CellValue
 
 ColumnKind = Literal["text", "integer", "number", "percent", "date", "datetime"]
+
+
+@dataclass(frozen=True)
+class Link:
+    """A text cell that links to `url`: written as a cell link (Sheets `textFormat.link`, an
+    xlsx hyperlink), never as a formula. `url` must be an http(s) URL (`http_link`)."""
+
+    text: str
+    url: str
+
+    def __post_init__(self) -> None:
+        if http_link(self.url) != self.url:
+            raise ValueError(f"a link must be a plain http(s) URL, not {self.url!r}")
+
+
+DocumentCell = CellValue | Link
+"""What a dashboard cell holds: a typed value, or a linked text."""
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,7 @@ class Table:
     """Stable identifier of the tab ('summary', 'criteria', ...), independent of language."""
     title: str
     columns: tuple[Column, ...]
-    rows: tuple[tuple[CellValue, ...], ...]
+    rows: tuple[tuple[DocumentCell, ...], ...]
     fills: Mapping[tuple[int, int], str] = field(default_factory=dict)
     """(row index in `rows`, column index) → fill colour."""
     value_colours: tuple[ValueColour, ...] = ()

@@ -35,7 +35,8 @@ from hqsync.sync.dashboard.builder import (
     trend_table,
 )
 from hqsync.sync.dashboard.colours import level_colours
-from hqsync.sync.dashboard.document import Dashboard, Table
+from hqsync.sync.dashboard.document import Dashboard, DocumentCell, Link, Table
+from hqsync.sync.dashboard.evidence import evidence_cells, evidence_columns, gap_links
 from hqsync.sync.dashboard.labels import LABELS
 from hqsync.sync.dashboard.loader import DashboardData, is_missing, plain_cell
 from hqsync.sync.interfaces import CellValue
@@ -48,7 +49,7 @@ def content_fingerprint(dashboard: Dashboard) -> str:
     """The sha256 of a dashboard's content, the About tab's times left out."""
     digest = hashlib.sha256()
     for table in dashboard.tables:
-        rows: Iterable[tuple[CellValue, ...]] = table.rows
+        rows: Iterable[tuple[DocumentCell, ...]] = table.rows
         if table.key == VOLATILE_TABLE:
             rows = (tuple(c for c in row if not isinstance(c, datetime)) for row in rows)
         head = (table.key, table.title, table.columns, sorted(table.fills.items()))
@@ -300,7 +301,8 @@ GAPS_COLUMNS = (
     ColumnSpec("finding_ids", width=30),
 )
 """A hospital's Gaps tab: the failing sub-items of each criterion below its top level, their
-inspectors' notes, and the failing findings' ids (where evidence links attach)."""
+inspectors' notes, the failing findings' ids, then one column per evidence link (as on the
+overview's Gaps tab)."""
 
 
 def _gaps(
@@ -310,8 +312,8 @@ def _gaps(
     labels: Mapping[str, str],
     max_level: int,
 ) -> Table:
-    columns = Columns(spec.keyed(labels) for spec in GAPS_COLUMNS)
-    gaps: list[dict[str, CellValue]] = []
+    gaps: list[dict[str, DocumentCell]] = []
+    links: list[tuple[Link, ...]] = []
     if not latest.empty:
         meta = {str(a["assessment_key"]): a for a in records(latest)}
         for record in records(criteria[criteria["assessment_key"].isin(set(meta))]):
@@ -326,6 +328,8 @@ def _gaps(
                 if str(f["item_code"]) in wanted
             ]
             notes = [f"{f['item_code']}: {f['note']}" for f in failing if not is_missing(f["note"])]
+            row_links = gap_links(views.data.evidence, record["assessment_key"], to_fix)
+            links.append(row_links)
             gaps.append(
                 {
                     "standard": str(meta[str(record["assessment_key"])]["standard"]),
@@ -336,9 +340,13 @@ def _gaps(
                     "to_fix": ", ".join(to_fix),
                     "notes": "\n".join(notes) or None,
                     "finding_ids": ", ".join(str(f["finding_id"]) for f in failing) or None,
+                    **evidence_cells(row_links),
                 }
             )
     gaps.sort(key=lambda g: (str(g["standard"]), natural_key(str(g["criterion"]))))
+    columns = Columns(
+        [*(spec.keyed(labels) for spec in GAPS_COLUMNS), *evidence_columns(labels, links)]
+    )
     return Table(
         key="gaps",
         title=labels["gaps"],

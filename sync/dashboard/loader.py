@@ -6,18 +6,20 @@ and numpy values into the plain values a spreadsheet cell (or a JSON export) hol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from hqsync.config.settings import SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome
-from hqsync.models import results
+from hqsync.models import evidence, results
 from hqsync.models.runs import last_finished
 from hqsync.scoring.ruleset import RuleSet
+from hqsync.sync.dashboard.evidence import EvidenceIndex, evidence_index
 from hqsync.sync.interfaces import CellValue
 
 
@@ -33,16 +35,24 @@ class DashboardData:
     rule_sets: Mapping[str, RuleSet]
     last_sync: datetime | None
     sources: tuple[str, ...]
+    evidence: EvidenceIndex = field(default_factory=dict)
+    """The evidence links of failing findings (`sync.dashboard.evidence.evidence_index`)."""
 
 
-def load_dashboard_data(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> DashboardData:
-    """Read scores, criteria, comparisons, hospitals and rejected rows from the store."""
+def load_dashboard_data(
+    engine: Engine,
+    rule_sets: Mapping[str, RuleSet],
+    sources: Sequence[SourceSettings] = (),
+) -> DashboardData:
+    """Read scores, criteria, comparisons, hospitals, rejected rows and the failing findings'
+    evidence links (each source's cells read with its `sources` settings) from the store."""
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
         scores, criteria = results.load_results(conn)
         hospitals = results.load_hospitals(conn)
         rejected = results.load_rejected_rows(conn)
+        links = evidence_index(evidence.failing_evidence(conn), sources)
     comparisons = compare_assessments(scores, criteria).assessments
     last_sync = last_finished(engine, Job.SYNC, (RunOutcome.OK, RunOutcome.SKIPPED))
     return DashboardData(
@@ -54,6 +64,7 @@ def load_dashboard_data(engine: Engine, rule_sets: Mapping[str, RuleSet]) -> Das
         rule_sets=rule_sets,
         last_sync=last_sync,
         sources=tuple(sorted(set(hospitals["source"]))),
+        evidence=links,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from gspread.http_client import ParamsType
@@ -12,6 +12,7 @@ from gspread.urls import SPREADSHEET_VALUES_BATCH_URL
 from hqsync.config.settings import GoogleSettings
 from hqsync.config.utils import paused_gc
 from hqsync.sync.google.client import DRIVE_FILES_URL, READ_SCOPES, GoogleClient
+from hqsync.sync.google.drive import resolve_drive_links
 from hqsync.sync.google.render import quote_tab
 from hqsync.sync.interfaces import CellValue, RawTab, SourceSnapshot
 
@@ -109,6 +110,10 @@ class GoogleSourceReader:
                     rows = tab_rows(value_range.get("values", []))
                     result[name] = RawTab(name=name, rows=rows)
         return SourceSnapshot(tabs=result, marker=self._marker, available_tabs=available)
+
+    def resolve_evidence(self, paths: Collection[str]) -> Mapping[str, str | None]:
+        """The Drive links of AppSheet's relative evidence paths (`resolve_drive_links`)."""
+        return resolve_drive_links(self.client, self.spreadsheet_id, paths)
 
 
 def open_google_reader(

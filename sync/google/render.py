@@ -19,7 +19,9 @@ from hqsync.config.vocabulary import SERIAL_EPOCH
 from hqsync.sync.dashboard.document import (
     Column,
     Dashboard,
+    DocumentCell,
     LineChart,
+    Link,
     Table,
     ValueColour,
     column_runs,
@@ -96,13 +98,19 @@ def cell_value(value: CellValue) -> dict[str, Any] | None:
     return {"stringValue": str(value)}
 
 
-def _cell(value: CellValue, fill: str | None) -> dict[str, Any]:
+def _cell(value: DocumentCell, fill: str | None) -> dict[str, Any]:
+    """One CellData; a Link is its text with a cell-level `textFormat.link` (never a formula)."""
     cell: dict[str, Any] = {}
-    extended = cell_value(value)
+    extended = cell_value(value.text if isinstance(value, Link) else value)
     if extended is not None:
         cell["userEnteredValue"] = extended
+    cell_format: dict[str, Any] = {}
     if fill:
-        cell["userEnteredFormat"] = {"backgroundColor": rgb(fill)}
+        cell_format["backgroundColor"] = rgb(fill)
+    if isinstance(value, Link):
+        cell_format["textFormat"] = {"link": {"uri": value.url}}
+    if cell_format:
+        cell["userEnteredFormat"] = cell_format
     return cell
 
 

@@ -16,7 +16,15 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from hqsync.config.errors import DashboardError
-from hqsync.sync.dashboard.document import Column, Dashboard, Table, ValueColour, column_runs
+from hqsync.sync.dashboard.document import (
+    Column,
+    Dashboard,
+    DocumentCell,
+    Link,
+    Table,
+    ValueColour,
+    column_runs,
+)
 from hqsync.sync.xlsx.source_writer import replace_atomically
 
 log = logging.getLogger(__name__)
@@ -58,6 +66,7 @@ class _StyleCache:
     def __init__(self) -> None:
         self.fills: dict[str, PatternFill] = {}
         self.header_font = Font(bold=True, color="FFFFFF")
+        self.link_font = Font(color="0563C1", underline="single")
         self.wrap = Alignment(wrap_text=True, vertical="top")
 
     def fill(self, colour: str) -> PatternFill:
@@ -91,9 +100,7 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
     for row_index, row in enumerate(table.rows):
         cells = []
         for col_index, (column, value) in enumerate(zip(table.columns, row, strict=False)):
-            cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
-            if isinstance(value, str) and cell.data_type == "f":
-                cell.data_type = "s"  # field text starting with '=' stays text, never a formula
+            cell = _cell(sheet, value, styles)
             number_format = _number_format(column)
             if number_format and value is not None:
                 cell.number_format = number_format
@@ -112,6 +119,18 @@ def _write_table(workbook: Workbook, table: Table, styles: _StyleCache) -> None:
         sheet.add_chart(
             _line_chart(sheet, table), f"{get_column_letter(table.chart.anchor_column + 1)}2"
         )
+
+
+def _cell(sheet: Any, value: DocumentCell, styles: _StyleCache) -> Any:
+    """One data cell; a Link is its text with a cell hyperlink (never a HYPERLINK formula)."""
+    text = value.text if isinstance(value, Link) else value
+    cell = WriteOnlyCell(sheet, value=text)  # type: ignore[arg-type]
+    if isinstance(text, str) and cell.data_type == "f":
+        cell.data_type = "s"  # field text starting with '=' stays text, never a formula
+    if isinstance(value, Link):
+        cell.hyperlink = value.url
+        cell.font = styles.link_font
+    return cell
 
 
 def _add_value_colour(sheet: Any, colour: ValueColour, rows: int, styles: _StyleCache) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hqsync.config import settings as settings_module
 from hqsync.config.settings import load_settings
+from hqsync.config.utils import format_link
 
 CONFIG_DIR = Path(str(resources.files("hqsync.config")))
 EXAMPLE = CONFIG_DIR / "hqsync.example.toml"
@@ -32,6 +33,11 @@ def test_the_example_config_is_valid(tmp_path):
     assert settings.sources and settings.sources[0].backend == "google"
     assert settings.schedule.timezone == "Asia/Ho_Chi_Minh"
     assert settings.daemon.lease_s > 0
+    source = settings.sources[0]
+    assert source.evidence_url is not None
+    link = format_link(source.evidence_url, "Findings_Images/a 1.jpg", source.tabs.findings)
+    assert link is not None
+    assert link.endswith("&tableName=Findings&fileName=Findings_Images%2Fa%201.jpg")
 
 
 def test_the_example_config_shows_and_explains_every_setting():

@@ -18,11 +18,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from hqsync.config.errors import StoreBusyError
 from hqsync.jobs.cli import cli
 from hqsync.jobs.demo import demo_config, write_demo_source
 from hqsync.models.lease import (
     WRITER,
-    StoreBusyError,
     lock_source,
     read_lease,
     try_acquire,

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.fake_google import a1
+from tests.fake_google.drive import DriveFile, DriveFiles
 from tests.fake_google.sheet import (
     DEFAULT_COLUMNS,
     DEFAULT_ROWS,
@@ -144,7 +145,7 @@ class FakeResponse:
     content_type: str = "application/json; charset=UTF-8"
 
 
-class FakeGoogle:
+class FakeGoogle(DriveFiles):
     """In-memory Google Sheets + Drive + OAuth, behaving like Google for what hqsync uses."""
 
     def __init__(
@@ -160,6 +161,10 @@ class FakeGoogle:
         self.token_uri = token_uri
         self.require_auth = require_auth
         self.spreadsheets: dict[str, Spreadsheet] = {}
+        self.drive_files: dict[str, DriveFile] = {}
+        """Folders and uploaded files (see `tests.fake_google.drive`)."""
+        self.sheet_parents: dict[str, list[str]] = {}
+        """Spreadsheet id → the folders it is in."""
         self.log: list[LoggedRequest] = []
         self.accounts: dict[str, str] = {}  # client_email → public key PEM
         self.tokens: dict[str, tuple[str, frozenset[str]]] = {}
@@ -538,6 +543,18 @@ class FakeGoogle:
                 "name": body.get("name", "Untitled spreadsheet"),
                 "mimeType": body.get("mimeType", SPREADSHEET_MIME),
             }
+        if kind == "drive.files.list":
+            _need(scopes, READ_DRIVE)
+            return 200, self.drive_list(query, account)
+        if kind == "drive.files.get" and sid in self.drive_files:
+            _need(scopes, READ_DRIVE)
+            if not self.drive_visible(sid, account):
+                raise drive_not_found(sid)
+            resource = self.drive_resource(sid, account)
+            fields = _first(query, "fields")
+            if not fields:
+                return 200, {k: resource[k] for k in ("kind", "id", "name", "mimeType")}
+            return 200, apply_mask(resource, fields)
         if kind.startswith("drive."):
             assert sid is not None
             book = self.spreadsheets.get(sid)
@@ -555,15 +572,7 @@ class FakeGoogle:
             _need(scopes, READ_DRIVE)
             if kind == "drive.permissions.list":
                 return 200, self._permissions(sid, book.shared_with)
-            resource = {
-                "kind": "drive#file",
-                "id": sid,
-                "name": book.title,
-                "mimeType": SPREADSHEET_MIME,
-                "createdTime": book.created,
-                "modifiedTime": book.modified,
-                "capabilities": {"canEdit": role in ("writer", "owner")},
-            }
+            resource = self.drive_resource(sid, account)
             fields = _first(query, "fields")
             if not fields:
                 return 200, {k: resource[k] for k in ("kind", "id", "name", "mimeType")}
@@ -1264,7 +1273,8 @@ def _classify(method: str, raw_path: str) -> tuple[str, str | None]:
     if drive:
         file_id = unquote(drive.group(1)) if drive.group(1) else None
         if file_id is None:
-            return ("drive.files.create" if method == "POST" else "unknown"), None
+            kinds = {"POST": "drive.files.create", "GET": "drive.files.list"}
+            return kinds.get(method, "unknown"), None
         return {"GET": "drive.files.get", "DELETE": "drive.files.delete"}.get(
             method, "unknown"
         ), file_id
