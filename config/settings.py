@@ -11,7 +11,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -106,6 +106,16 @@ class DashboardSettings:
     backend: Backend = Backend.XLSX
     spreadsheet: str = "dashboard.xlsx"
     language: Language = Language.VI
+    hospitals: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """hospital_id → that hospital's own dashboard (a spreadsheet id for google, a resolved
+    path for xlsx), from `[dashboard.hospitals]`; it wins over the Hospitals tab's column."""
+
+    def hospital_target(self, value: str, base: Path | None = None) -> str:
+        """A hospital dashboard's target as written anywhere (config or the Hospitals tab):
+        a spreadsheet id (an URL reduced to its id) for google, a path for xlsx."""
+        if self.backend == Backend.XLSX:
+            return str(_resolve_path(value.strip(), base or Path.cwd()))
+        return spreadsheet_id(value.strip())
 
 
 @dataclass(frozen=True)
@@ -165,7 +175,7 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
         "timeout_s",
         "requests_per_minute",
     ),
-    "dashboard": ("backend", "spreadsheet", "language"),
+    "dashboard": ("backend", "spreadsheet", "language", "hospitals"),
     "schedule": ("sync_every", "publish_cron", "timezone"),
     "scoring": ("rule_set_dirs", "rank_incomplete"),
     "daemon": ("lease_s", "misfire_grace_s"),
@@ -275,6 +285,7 @@ def settings_from_mapping(
         ),
         language=Language(_choice(d, "dashboard", "language", tuple(Language), Language.VI)),
     )
+    dashboard = replace(dashboard, hospitals=_hospital_dashboards(dashboard, d, base))
     s = sections["schedule"]
     schedule = ScheduleSettings(
         sync_every=parse_duration(s.get("sync_every", "10m"), "schedule.sync_every"),
@@ -489,6 +500,28 @@ def parse_source_columns(value: object, key: str) -> Mapping[str, Mapping[str, s
             mapped[name] = header.strip()
         tabs[tab] = MappingProxyType(mapped)
     return MappingProxyType(tabs)
+
+
+def _hospital_dashboards(
+    dashboard: DashboardSettings, section: Mapping[str, Any], base: Path
+) -> Mapping[str, str]:
+    """`[dashboard.hospitals]`: hospital_id → its dashboard's target, checked and resolved."""
+    table = section.get("hospitals", {})
+    if not isinstance(table, Mapping):
+        raise ConfigError(
+            "dashboard.hospitals must be a table of hospital_id = spreadsheet id, URL or path"
+        )
+    targets: dict[str, str] = {}
+    for hospital, value in table.items():
+        target = _str(table, "dashboard.hospitals", hospital, None)
+        resolved = dashboard.hospital_target(target, base)
+        if resolved in (dashboard.spreadsheet, *targets.values()):
+            raise ConfigError(
+                f"dashboard.hospitals.{hospital} = {value!r} is already another dashboard: "
+                "give every hospital its own spreadsheet, apart from the overview"
+            )
+        targets[str(hospital).strip()] = resolved
+    return MappingProxyType(targets)
 
 
 def _evidence_url(value: object, where: str) -> str | None:

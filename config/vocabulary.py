@@ -140,6 +140,15 @@ class RunOutcome(StrEnum):
 FINISHED_OUTCOMES: tuple[RunOutcome, ...] = (RunOutcome.OK, RunOutcome.SKIPPED, RunOutcome.FAILED)
 
 
+class DashboardOutcome(StrEnum):
+    """What one publish did to one dashboard target (the overview or a hospital's own)."""
+
+    WRITTEN = "written"
+    UNCHANGED = "unchanged"
+    """Its content (the About tab's times aside) equals what was last written: not rewritten."""
+    FAILED = "failed"
+
+
 class SourceOutcome(StrEnum):
     """What one sync did to one source."""
 

@@ -383,8 +383,16 @@ def publish(config_path: Path | None, no_wait: bool, log_format: str) -> None:
         ctx = guard.open(config_path, log_format)
         engine = ctx.engine()
         with ctx.writing(no_wait):
-            Pipeline(ctx.settings, engine, holder=ctx.holder).publish()
-        click.echo(f"dashboard written: {ctx.settings.dashboard.spreadsheet}")
+            report = Pipeline(ctx.settings, engine, holder=ctx.holder).publish()
+        overview = ctx.settings.dashboard.spreadsheet
+        state = "written" if overview in report.written else "unchanged, not rewritten"
+        hospitals = len(report.outcomes) - 1
+        extra = (
+            f"; hospital dashboards: {len(set(report.written) - {overview})} of {hospitals} written"
+            if hospitals
+            else ""
+        )
+        click.echo(f"dashboard {state}: {overview}{extra}")
 
 
 @cli.command()
@@ -480,11 +488,21 @@ def check(config_path: Path | None) -> None:
         ctx = guard.open(config_path, "human")
         report = run_check(ctx.settings, database_url=ctx.url)
         click.echo(render_check(report))
+        _echo_sharing(ctx.settings)
         database = report.database
         if database is not None and not database.ok:
             where = "" if database.url in database.detail else f"{database.url}: "
             click.echo(f"hqsync: {where}{database.detail}", err=True)
         sys.exit(0 if report.ok else 1)
+
+
+def _echo_sharing(settings: Settings) -> None:
+    """Who each hospital dashboard is shared with (warnings never change the exit code)."""
+    from hqsync.jobs.sharing import list_sharing, render_sharing
+
+    text = render_sharing(list_sharing(settings))
+    if text:
+        click.echo(text)
 
 
 def main() -> None:

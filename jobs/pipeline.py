@@ -10,21 +10,23 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-from hqsync.config.errors import HqsyncError, StaleMemoError
+from hqsync.config.errors import DashboardError, HqsyncError, StaleMemoError
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
 from hqsync.jobs.logs import redact
+from hqsync.jobs.publish import DashboardTarget, PublishReport, hospital_targets, publish_targets
 from hqsync.models import source_rows
 from hqsync.models.lease import lock_source
 from hqsync.models.runs import finish_run, last_run, source_failures, start_run
 from hqsync.models.tables import utcnow
 from hqsync.scoring.ruleset import RuleSet
-from hqsync.sync.backends import open_dashboard_writer, open_source_reader
+from hqsync.sync.backends import DashboardWriters, open_dashboard_writer, open_source_reader
 from hqsync.sync.interfaces import (
     DashboardWriter,
     EvidenceResolver,
@@ -33,6 +35,7 @@ from hqsync.sync.interfaces import (
 )
 
 if TYPE_CHECKING:
+    from hqsync.sync.dashboard.document import Dashboard
     from hqsync.sync.ingest.counts import UpsertCounts
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ class Pipeline:
         progress: ProgressCallback | None = None,
         reader_factory: Callable[[SourceSettings], SourceReader] | None = None,
         writer_factory: Callable[[], DashboardWriter] | None = None,
+        hospital_writer_factory: Callable[[str], DashboardWriter] | None = None,
         rule_sets: Mapping[str, RuleSet] | None = None,
     ) -> None:
         self.settings = settings
@@ -99,6 +103,8 @@ class Pipeline:
         self.progress = progress
         self._reader_factory = reader_factory or (lambda s: open_source_reader(settings, s))
         self._writer_factory = writer_factory or (lambda: open_dashboard_writer(settings))
+        self._writers = hospital_writer_factory or DashboardWriters(settings).writer
+        """target → the writer of that hospital's dashboard (one Google client for all)."""
         self._rule_sets = dict(rule_sets) if rule_sets is not None else None
         self.should_stop: Callable[[], bool] = lambda: False
         """Checked between sources: a daemon asked to stop leaves the rest for its successor."""
@@ -312,12 +318,19 @@ class Pipeline:
 
     # --- publish ----------------------------------------------------------------------------
 
-    def publish(self) -> None:
-        """Write the dashboard from the store, in one atomic write."""
+    def publish(self) -> PublishReport:
+        """Write the overview and every hospital's own dashboard from the store, each in one
+        atomic write and only when its content changed.
+
+        A failing hospital dashboard does not stop the others; when any target failed, the
+        publish run is recorded as failed and DashboardError names them.
+        """
+        from hqsync.models import results
         from hqsync.sync.dashboard import build_dashboard, load_dashboard_data
+        from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
 
         run_id = start_run(self.engine, Job.PUBLISH, self.holder, None, self.clock())
-        writer: DashboardWriter | None = None
+        report: PublishReport | None = None
         try:
             started = time.monotonic()
             data = load_dashboard_data(
@@ -326,34 +339,59 @@ class Pipeline:
                 self.settings.sources,
                 rank_incomplete=self.settings.scoring.rank_incomplete,
             )
-            dashboard = build_dashboard(
-                data,
-                self.settings.dashboard.language,
-                self.clock(),
-                self.settings.schedule.timezone,
+            language, zone = self.settings.dashboard.language, self.settings.schedule.timezone
+            now = self.clock()
+            overview = DashboardTarget(self.settings.dashboard.spreadsheet)
+            targets: list[tuple[DashboardTarget, Callable[[], Dashboard]]] = [
+                (overview, lambda: build_dashboard(data, language, now, zone))
+            ]
+            hospitals = hospital_targets(self.settings, data)
+            if hospitals:
+                with self.engine.connect() as conn:
+                    views = index_hospitals(data, results.load_failing_findings(conn))
+                targets += [
+                    (
+                        t,
+                        partial(
+                            build_hospital_dashboard, views, str(t.hospital_id), language, now, zone
+                        ),
+                    )
+                    for t in hospitals
+                ]
+            report = publish_targets(
+                self.engine,
+                targets,
+                lambda t: self._writer_factory() if t is overview else self._writers(t.target),
+                backend=self.settings.dashboard.backend,
+                clock=self.clock,
             )
-            writer = self._writer_factory()
-            writer.publish(dashboard)
-            rows = {t.key: len(t.rows) for t in dashboard.tables}
+            if report.errors:
+                raise DashboardError(
+                    f"{len(report.errors)} of {len(targets)} dashboards failed: "
+                    + "; ".join(f"{t}: {e}" for t, e in report.errors.items())
+                    + " (the others were published; see `hqsync status`)"
+                )
             finish_run(
                 self.engine,
                 run_id,
                 RunOutcome.OK,
-                requests=writer.requests_made,
-                rows=rows,
+                requests=report.requests,
+                rows={**report.rows, "written": len(report.written)},
                 finished_at=self.clock(),
             )
             log.info(
-                "dashboard published (%s) in %.1fs",
-                self.settings.dashboard.spreadsheet,
+                "dashboards published (%d of %d written) in %.1fs",
+                len(report.written),
+                len(targets),
                 time.monotonic() - started,
             )
+            return report
         except Exception as exc:
             finish_run(
                 self.engine,
                 run_id,
                 RunOutcome.FAILED,
-                requests=writer.requests_made if writer else 0,
+                requests=report.requests if report else 0,
                 error=_describe(exc),
                 finished_at=self.clock(),
             )

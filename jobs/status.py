@@ -9,13 +9,15 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from hqsync.config.settings import Settings, redact_url
-from hqsync.config.vocabulary import TAB_KINDS, Job, RunOutcome
+from hqsync.config.vocabulary import TAB_KINDS, DashboardOutcome, Job, RunOutcome
 from hqsync.models.lease import WRITER, current_lease
 from hqsync.models.runs import last_run, last_runs, recent_runs
 from hqsync.models.store import head_revision, schema_version
 from hqsync.models.tables import utcnow
 
 RECENT_RUNS = 20
+DASHBOARDS_LISTED = 20
+"""Up to this many dashboard targets are listed one by one; beyond, only the failed ones."""
 _PER_TAB = tuple(f"{kind}_" for kind in TAB_KINDS)
 """Prefixes of the per-tab row counts a sync run records (the table shows the totals)."""
 
@@ -25,8 +27,9 @@ def status_report(
 ) -> dict[str, Any]:
     """The `status --format json` object: database, leader, next_runs, runs (the `limit` most
     recent), and beside them writer (who writes now), last_runs (the newest run of every job
-    and source, however old), last_failure, last_publish (the newest successful one) and
-    schema (the store's version and the one this hqsync expects)."""
+    and source, however old), last_failure, last_publish (the newest successful one), schema
+    (the store's version and the one this hqsync expects) and dashboards (every dashboard
+    target's last publish: target, hospital_id, outcome, updated_at, error)."""
     now = now or utcnow()
     lease = current_lease(engine, now)
     writer = current_lease(engine, now, WRITER)
@@ -49,7 +52,22 @@ def status_report(
         "last_failure": last_failure.as_json() if last_failure else None,
         "last_publish": last_publish.as_json() if last_publish else None,
         "schema": {"version": version, "expected": head_revision()},
+        "dashboards": _dashboards(engine),
     }
+
+
+def _dashboards(engine: Engine) -> list[dict[str, Any]]:
+    """Every dashboard target's last publish (the overview and each hospital's own); empty
+    before the store has the table (an old schema: `status` never migrates)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hqsync.models.fingerprints import read_fingerprints
+
+    try:
+        states = read_fingerprints(engine)
+    except SQLAlchemyError:
+        return []
+    return [state.as_json() for state in states.values()]
 
 
 def render_status(report: dict[str, Any], now: datetime | None = None, width: int = 120) -> str:
@@ -94,6 +112,7 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
     else:
         console.print("Next runs: none scheduled (no daemon leads)", highlight=False)
 
+    _print_dashboards(console, report.get("dashboards") or [], now)
     runs = report.get("runs") or []
     if not runs and not report.get("last_runs"):
         console.print("\nNo runs recorded yet.", highlight=False)
@@ -160,6 +179,26 @@ def _print_latest(console: Any, report: dict[str, Any], now: datetime) -> None:
         console.print(
             f"Last failure: {failed_at}  {what}: {reason}", highlight=False, soft_wrap=True
         )
+
+
+def _print_dashboards(console: Any, dashboards: list[dict[str, Any]], now: datetime) -> None:
+    """Each dashboard target's last publish; failed ones with their reason."""
+    if not dashboards:
+        return
+    counts: dict[str, int] = {}
+    for item in dashboards:
+        counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+    console.print(f"Dashboards: {len(dashboards)} ({summary})", highlight=False)
+    for item in dashboards:
+        if item["outcome"] != DashboardOutcome.FAILED and len(dashboards) > DASHBOARDS_LISTED:
+            continue
+        what = f"hospital {item['hospital_id']}" if item["hospital_id"] else "overview"
+        when = _when(datetime.fromisoformat(item["updated_at"]), now)
+        line = f"  {what:<20} {item['outcome']:<9} {when}  {item['target']}"
+        if item["error"]:
+            line += f": {item['error']}"
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def _short(when: datetime) -> str:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hqsync.config.utils import chunks
+from hqsync.config.vocabulary import Result
 from hqsync.models.bulk import PLACEHOLDERS, insert_many
 from hqsync.models.tables import (
     Assessment,
@@ -333,6 +334,7 @@ def load_hospitals(conn: Connection) -> pd.DataFrame:
             h.has_obstetrics,
             h.has_pediatrics,
             h.active,
+            h.dashboard,
         )
         .where(h.deleted.is_(False))
         .order_by(h.source, h.hospital_id)
@@ -346,6 +348,20 @@ def _insert_key(frame: pd.DataFrame, position: int, name: str, id_column: str) -
     """Add the store-wide key column `name` made from `source` and `id_column`."""
     keys = [make_key(s, i) for s, i in zip(frame["source"], frame[id_column], strict=True)]
     frame.insert(position, name, keys)
+
+
+def load_failing_findings(conn: Connection) -> pd.DataFrame:
+    """Every live finding that is not met (or partly met): assessment_key, finding_id,
+    item_code, result and note (what a hospital's Gaps tab lists under each gap)."""
+    f = Finding
+    stmt = (
+        sa.select(f.source, f.assessment_id, f.finding_id, f.item_code, f.result, f.note)
+        .where(f.deleted.is_(False), f.result.in_([str(Result.NOT_MET), str(Result.PARTIAL)]))
+        .order_by(f.source, f.assessment_id, f.item_code, f.finding_id)
+    )
+    frame = _frame(conn, stmt)
+    _insert_key(frame, 0, "assessment_key", "assessment_id")
+    return frame
 
 
 def load_rejected_rows(conn: Connection) -> list[dict[str, Any]]:

@@ -71,6 +71,9 @@ class Hospital(SourceRowMixin, Base):
     has_obstetrics: Mapped[bool | None]
     has_pediatrics: Mapped[bool | None]
     active: Mapped[bool | None]
+    dashboard: Mapped[str | None] = mapped_column(
+        sa.Text, doc="the hospital's own dashboard (spreadsheet id, URL or path), as written"
+    )
 
 
 class Assessment(SourceRowMixin, Base):
@@ -249,4 +252,21 @@ class Lease(Base):
     expires_at: Mapped[datetime]
     next_runs: Mapped[dict[str, Any] | None] = mapped_column(
         sa.JSON, doc="job → ISO time of its next run, written by the leading daemon"
+    )
+
+
+class DashboardFingerprint(Base):
+    """What hqsync last published to one dashboard target, so an unchanged one is not rewritten.
+
+    `fingerprint` is the sha256 of the rendered content, the About tab's times left out.
+    """
+
+    __tablename__ = "dashboard_fingerprints"
+    target: Mapped[str] = mapped_column(sa.String(500), primary_key=True)
+    fingerprint: Mapped[str | None] = mapped_column(sa.String(64))
+    updated_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(sa.String(20), doc="written | unchanged | failed")
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    hospital_id: Mapped[str | None] = mapped_column(
+        sa.String(200), doc="the hospital whose own dashboard this is; empty for the overview"
     )

@@ -309,6 +309,7 @@ FIELD_COERCERS: Mapping[str, Mapping[str, str]] = {
         "has_obstetrics": "yes_no",
         "has_pediatrics": "yes_no",
         "active": "yes_no",
+        "dashboard": "text",
     },
     TabKind.ASSESSMENTS: {
         "hospital_id": "key",

@@ -79,6 +79,13 @@ FIELDS: Mapping[str, tuple[FieldSpec, ...]] = MappingProxyType(
                 "active",
                 ("is active", "dang hoat dong", "con hoat dong", "enabled"),
             ),
+            FieldSpec(
+                "dashboard",
+                False,
+                "Bảng điều khiển",
+                "dashboard",
+                ("bang dieu khien", "dashboard url", "dashboard link", "dashboard spreadsheet"),
+            ),
         ),
         TabKind.ASSESSMENTS: (
             FieldSpec(

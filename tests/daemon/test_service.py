@@ -59,6 +59,10 @@ def test_a_source_change_reaches_the_dashboard_within_two_ticks_and_sigterm_exit
         findings = tabs["Findings"]
         row = next(i for i, r in enumerate(findings) if i and r[3] == "Không đạt")
         findings[row][3] = "Đạt"
+        # A finding whose change moves no level leaves the dashboard's content as it was (and
+        # it is then not rewritten); the hospital's new name always shows.
+        hospitals = tabs["Hospitals"]
+        hospitals[1][1] = f"{hospitals[1][1]} (renamed)"
         changed_at = datetime.now(UTC)
         write_source_workbook(tmp_path / "source.xlsx", tabs)
 

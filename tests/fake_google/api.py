@@ -180,6 +180,8 @@ class FakeGoogle(DriveFiles):
         """'sheets' / 'drive': APIs not enabled in the service account's Cloud project."""
         self._lock = threading.RLock()
         self._last_ms = 0
+        self.link_sharing: dict[str, str] = {}
+        """spreadsheet id → the role of "anyone with the link" (Drive permission type anyone)."""
         self.write_observers: list[Callable[[str], None]] = []
         """Called with the spreadsheet id after every applied write (to watch intermediate
         states, e.g. what leaders could see between the requests of a staged publish)."""
@@ -454,6 +456,26 @@ class FakeGoogle(DriveFiles):
             body = json.dumps(payload, ensure_ascii=False, indent=2)
         return FakeResponse(status, body.encode())
 
+    def _permissions(self, sid: str, shared_with: Mapping[str, str] | None) -> dict[str, Any]:
+        """permissions.list (Drive v3): one user permission per share, `anyone` for a link
+        share (and for a spreadsheet shared with no one in particular: anyone gets in)."""
+        found: list[dict[str, Any]] = []
+        for index, (email, role) in enumerate(sorted((shared_with or {}).items())):
+            found.append(
+                {
+                    "kind": "drive#permission",
+                    "id": f"{index:020d}",
+                    "type": "user",
+                    "emailAddress": email,
+                    "role": role,
+                }
+            )
+        anyone = self.link_sharing.get(sid) or (None if shared_with is not None else "writer")
+        if anyone:
+            found.append({"kind": "drive#permission", "id": "anyoneWithLink", "type": "anyone",
+                          "role": anyone})  # fmt: skip
+        return {"kind": "drive#permissionList", "permissions": found}
+
     def _take_failure(self, method: str, url: str, kind: str) -> int | str | None:
         for failure in self._failures:
             if kind == "oauth.token" and not failure.path_contains:
@@ -560,6 +582,8 @@ class FakeGoogle(DriveFiles):
                 del self.spreadsheets[sid]
                 return 204, None
             _need(scopes, READ_DRIVE)
+            if kind == "drive.permissions.list":
+                return 200, self._permissions(sid, book.shared_with)
             resource = self.drive_resource(sid, account)
             fields = _first(query, "fields")
             if not fields:
@@ -1246,12 +1270,17 @@ def _json_body(raw: bytes) -> Any:
 
 _SHEETS_PATH = re.compile(r"^(?:/[^/]+)*?/v4/spreadsheets(?:/([^/:?]+))?(.*)$")
 _DRIVE_PATH = re.compile(r"^(?:/[^/]+)*?/drive/v3/files(?:/([^/?]+))?$")
+_PERMISSIONS_PATH = re.compile(r"^(?:/[^/]+)*?/drive/v3/files/([^/?]+)/permissions$")
 
 
 def _classify(method: str, raw_path: str) -> tuple[str, str | None]:
     """The API method a request calls ('values.batchGet', ...) and its spreadsheet id."""
     if raw_path.rstrip("/").endswith("/token"):
         return "oauth.token", None
+    permissions = _PERMISSIONS_PATH.match(raw_path)
+    if permissions:
+        kind = "drive.permissions.list" if method == "GET" else "unknown"
+        return kind, unquote(permissions.group(1))
     drive = _DRIVE_PATH.match(raw_path)
     if drive:
         file_id = unquote(drive.group(1)) if drive.group(1) else None
