@@ -35,7 +35,7 @@ from hqsync.sync.dashboard.builder import (
 from hqsync.sync.dashboard.colours import level_colours
 from hqsync.sync.dashboard.document import Dashboard, DocumentCell, Link, Table
 from hqsync.sync.dashboard.evidence import evidence_cells, evidence_columns, gap_links
-from hqsync.sync.dashboard.formats import local_time
+from hqsync.sync.dashboard.formats import local_time, standard_name
 from hqsync.sync.dashboard.health import issues_table
 from hqsync.sync.dashboard.labels import LABELS
 from hqsync.sync.dashboard.loader import DashboardData, is_missing, plain_cell
@@ -276,7 +276,7 @@ def _criteria(  # noqa: PLR0917 (one tab's inputs)
             standard = str(assessment["standard"])
             rows.append(
                 {
-                    "standard": standard,
+                    "standard": standard_name(views.data.rule_sets, standard),
                     "kind": labels.get(assessment["kind"], assessment["kind"]),
                     "date": plain_cell(assessment["assessed_on"]),
                     "criterion": record["code"],
@@ -338,7 +338,9 @@ def _gaps(
             links.append(row_links)
             gaps.append(
                 {
-                    "standard": str(meta[str(record["assessment_key"])]["standard"]),
+                    "standard": standard_name(
+                        views.data.rule_sets, str(meta[str(record["assessment_key"])]["standard"])
+                    ),
                     "criterion": record["code"],
                     "title": details.get("title"),
                     "current": plain_cell(record["level"]),

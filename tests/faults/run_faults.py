@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HQSYNC = str(Path(sys.executable).with_name("hqsync"))
 SMALL = {"hospital_count": 3, "items_per_level": (1, 2, 1, 1, 1)}
 SECRET_PASSWORD = "pw-S3cr3t@faults"
-WORK_TABLES = ("runs", "leases", "daemon_schedule")
+WORK_TABLES = ("runs", "leases", "daemon_schedule", "dashboard_fingerprints")
+"""Logs of the work itself, not data: a killed publish may have logged its outcome."""
 
 
 @dataclass
