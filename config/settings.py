@@ -19,8 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hqsync.config.errors import ConfigError
-from hqsync.config.utils import link_template_problem
-from hqsync.config.vocabulary import TAB_KINDS, Backend, Language, TabKind, fold
+from hqsync.config.source_columns import parse_source_columns, parse_source_locale
+from hqsync.config.utils import link_template_problem, redact_url
+from hqsync.config.vocabulary import TAB_KINDS, Backend, Language, TabKind
 
 CONFIG_ENV = "HQSYNC_CONFIG"
 OTHER_ENV = frozenset(
@@ -326,38 +327,6 @@ def settings_from_mapping(
     )
 
 
-_MASK = "***"
-_SECRET_QUERY_WORDS = ("pass", "secret", "token", "key")
-# scheme://user:password@host… — the password runs to the LAST '@' before the host. First try
-# a password without '/', '?' or '#' (so an '@' in the query is not taken for the host's),
-# then one that may hold a '/' (but no '?' or '#', so a port and path are never taken).
-_URL_USERINFO = (
-    re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):([^/?#]*)@([^@/?#]*(?:[/?#].*)?)$", re.S),
-    re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):([^?#]*)@([^@/?#]*(?:[/?#].*)?)$", re.S),
-)
-
-
-def redact_url(url: str) -> str:
-    """`url` with every secret masked as ***: the password of its userinfo (even one holding
-    '@' or '/'), and the values of query keys naming a secret (password, sslpassword, passfile,
-    token, secret, …key)."""
-    for pattern in _URL_USERINFO:
-        match = pattern.match(url)
-        if match:
-            url = f"{match.group(1)}:{_MASK}@{match.group(3)}"
-            break
-    head, sep, query = url.partition("?")
-    if not sep:
-        return url
-    query, hash_sep, fragment = query.partition("#")
-    parts = []
-    for part in query.split("&"):
-        key, eq, _value = part.partition("=")
-        secret = eq and any(word in key.lower() for word in _SECRET_QUERY_WORDS)
-        parts.append(f"{key}={_MASK}" if secret else part)
-    return f"{head}?{'&'.join(parts)}{hash_sep}{fragment}"
-
-
 def settings_env_names() -> list[str]:
     """Every HQSYNC_<SECTION>_<KEY> variable that sets a settings key."""
     return [
@@ -435,71 +404,6 @@ def _sources(items: object, base: Path) -> tuple[SourceSettings, ...]:
             )
         )
     return tuple(result)
-
-
-_LOCALE_NAME = re.compile(r"([A-Za-z]{2,3})(?:[_-]([A-Za-z]{2}|\d{3}))?")
-_FIELD_NAME = re.compile(r"[a-z][a-z0-9_]*")
-
-
-def parse_source_locale(value: object, key: str) -> str | None:
-    """A source's `locale` (`vi_VN`, `en-us`, `fr`) spelt canonically (`en_US`); None if unset.
-
-    Raises ConfigError naming `key` when the value is not an `ll` or `ll_CC` locale name.
-    """
-    if value is None:
-        return None
-    match = _LOCALE_NAME.fullmatch(value.strip()) if isinstance(value, str) else None
-    if match is None:
-        raise ConfigError(
-            f"{key} = {value!r}: not a locale name; write e.g. 'vi_VN', 'en_US' or 'en_GB' "
-            "(the data locale of the AppSheet table), or leave it out"
-        )
-    language, country = match.groups()
-    return language.lower() if country is None else f"{language.lower()}_{country.upper()}"
-
-
-def parse_source_columns(value: object, key: str) -> Mapping[str, Mapping[str, str]]:
-    """A source's `[sources.columns.<tab>]` tables: tab kind → field → header, immutable.
-
-    Checks the shape only: known tab kinds, field names written like `finding_id`, non-empty
-    header texts, and no header (compared with `fold`, as headers are matched) given to two
-    fields of one tab. Raises ConfigError naming the key, e.g. `sources[cantho].columns.findings.
-    result`. Whether each field exists in the sheet contract is checked by the ingest layer.
-    """
-    if value is None:
-        return MappingProxyType({})
-    if not isinstance(value, Mapping):
-        raise ConfigError(
-            f"{key} must be tables of headers, e.g. [sources.columns.findings] "
-            'with finding_id = "Row ID"'
-        )
-    tabs: dict[str, Mapping[str, str]] = {}
-    for tab, fields in value.items():
-        where = f"{key}.{tab}"
-        if tab not in TAB_KINDS:
-            raise ConfigError(f"unknown config key {where}; known: {', '.join(TAB_KINDS)}")
-        if not isinstance(fields, Mapping):
-            raise ConfigError(f'{where} must be a table of field = "header in your sheet"')
-        headers: dict[str, str] = {}
-        mapped: dict[str, str] = {}
-        for name, header in fields.items():
-            field_key = f"{where}.{name}"
-            if not isinstance(name, str) or not _FIELD_NAME.fullmatch(name):
-                raise ConfigError(f"{field_key}: not a field name (e.g. finding_id, result)")
-            if not isinstance(header, str) or not fold(header):
-                raise ConfigError(
-                    f"{field_key} = {header!r}: must be the text of a header in the tab, "
-                    "with at least one letter or digit"
-                )
-            other = headers.setdefault(fold(header), name)
-            if other != name:
-                raise ConfigError(
-                    f"{field_key} = {header!r}: that header is already given to {where}.{other}; "
-                    "one column holds one field"
-                )
-            mapped[name] = header.strip()
-        tabs[tab] = MappingProxyType(mapped)
-    return MappingProxyType(tabs)
 
 
 def _hospital_dashboards(

@@ -157,3 +157,35 @@ def fit_text(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - len(CUT_MARKER))] + CUT_MARKER
+
+
+_MASK = "***"
+_SECRET_QUERY_WORDS = ("pass", "secret", "token", "key")
+# scheme://user:password@host… — the password runs to the LAST '@' before the host. First try
+# a password without '/', '?' or '#' (so an '@' in the query is not taken for the host's),
+# then one that may hold a '/' (but no '?' or '#', so a port and path are never taken).
+_URL_USERINFO = (
+    re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):([^/?#]*)@([^@/?#]*(?:[/?#].*)?)$", re.S),
+    re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*):([^?#]*)@([^@/?#]*(?:[/?#].*)?)$", re.S),
+)
+
+
+def redact_url(url: str) -> str:
+    """`url` with every secret masked as ***: the password of its userinfo (even one holding
+    '@' or '/'), and the values of query keys naming a secret (password, sslpassword, passfile,
+    token, secret, …key)."""
+    for pattern in _URL_USERINFO:
+        match = pattern.match(url)
+        if match:
+            url = f"{match.group(1)}:{_MASK}@{match.group(3)}"
+            break
+    head, sep, query = url.partition("?")
+    if not sep:
+        return url
+    query, hash_sep, fragment = query.partition("#")
+    parts = []
+    for part in query.split("&"):
+        key, eq, _value = part.partition("=")
+        secret = eq and any(word in key.lower() for word in _SECRET_QUERY_WORDS)
+        parts.append(f"{key}={_MASK}" if secret else part)
+    return f"{head}?{'&'.join(parts)}{hash_sep}{fragment}"

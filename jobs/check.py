@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from hqsync.config.errors import HqsyncError
-from hqsync.config.settings import TAB_KINDS, Settings, SourceSettings, redact_url
-from hqsync.config.vocabulary import Backend
+from hqsync.config.settings import Settings, SourceSettings
+from hqsync.config.utils import redact_url
+from hqsync.config.vocabulary import TAB_KINDS, Backend
 from hqsync.jobs.logs import redact
 from hqsync.sync.interfaces import SourceSnapshot
 

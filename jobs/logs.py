@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
-from hqsync.config.settings import redact_url
+from hqsync.config.utils import redact_url
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as (stage label, done, total) while a long stage runs (same as jobs.pipeline's)."""

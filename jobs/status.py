@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from hqsync.config.settings import Settings, redact_url
+from hqsync.config.settings import Settings
+from hqsync.config.utils import redact_url
 from hqsync.config.vocabulary import TAB_KINDS, DashboardOutcome, Job, RunOutcome
 from hqsync.models.lease import WRITER, current_lease
 from hqsync.models.runs import last_run, last_runs, recent_runs

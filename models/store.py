@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hqsync.config.errors import StoreError
-from hqsync.config.settings import redact_url
+from hqsync.config.utils import redact_url
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,8 @@ import logging
 
 import pytest
 
-from hqsync.config.settings import redact_url, settings_from_mapping
+from hqsync.config.settings import settings_from_mapping
+from hqsync.config.utils import redact_url
 from hqsync.jobs.logs import configure_logging, redact
 from hqsync.jobs.status import render_status, status_report
 

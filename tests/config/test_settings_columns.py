@@ -11,10 +11,9 @@ from hqsync.config.errors import ConfigError
 from hqsync.config.settings import (
     SourceSettings,
     load_settings,
-    parse_source_columns,
-    parse_source_locale,
     settings_from_mapping,
 )
+from hqsync.config.source_columns import parse_source_columns, parse_source_locale
 
 ISSUE_EXAMPLE = """
 [[sources]]
