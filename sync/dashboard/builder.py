@@ -456,9 +456,20 @@ def _gaps(
                 _natural_key(str(g["criterion"])),
             )
         )
-    columns = Columns(
-        [*(spec.keyed(labels) for spec in GAPS_COLUMNS), *evidence_columns(labels, links)]
-    )
+    return gaps_table(gaps, GAPS_COLUMNS, links, labels, max_level, freeze_columns=1)
+
+
+def gaps_table(  # noqa: PLR0917 (one tab's inputs)
+    gaps: Sequence[Mapping[str, DocumentCell]],
+    specs: Sequence[ColumnSpec],
+    links: Sequence[Any],
+    labels: Mapping[str, str],
+    max_level: int,
+    freeze_columns: int = 0,
+) -> Table:
+    """A Gaps tab of `gaps` (cells by key) with the `specs` columns, then one evidence column
+    per link the longest row has; the current level coloured on the `max_level` scale."""
+    columns = Columns([*(spec.keyed(labels) for spec in specs), *evidence_columns(labels, links)])
     return Table(
         key="gaps",
         title=labels["gaps"],
@@ -466,7 +477,7 @@ def _gaps(
         rows=tuple(columns.row(g) for g in gaps),
         value_colours=level_colours((columns.index("current"),), max_level),
         freeze_rows=1,
-        freeze_columns=1,
+        freeze_columns=freeze_columns,
     )
 
 

@@ -25,6 +25,7 @@ from hqsync.config.vocabulary import AssessmentKind, Language, Method, Status
 from hqsync.sync.dashboard.builder import (
     Columns,
     ColumnSpec,
+    gaps_table,
     latest_assessments,
     max_level_of,
     natural_key,
@@ -34,7 +35,7 @@ from hqsync.sync.dashboard.builder import (
 )
 from hqsync.sync.dashboard.colours import level_colours
 from hqsync.sync.dashboard.document import Dashboard, DocumentCell, Link, Table
-from hqsync.sync.dashboard.evidence import evidence_cells, evidence_columns, gap_links
+from hqsync.sync.dashboard.evidence import evidence_cells, gap_links
 from hqsync.sync.dashboard.formats import local_time, standard_name
 from hqsync.sync.dashboard.health import issues_table
 from hqsync.sync.dashboard.labels import LABELS
@@ -352,17 +353,7 @@ def _gaps(
                 }
             )
     gaps.sort(key=lambda g: (str(g["standard"]), natural_key(str(g["criterion"]))))
-    columns = Columns(
-        [*(spec.keyed(labels) for spec in GAPS_COLUMNS), *evidence_columns(labels, links)]
-    )
-    return Table(
-        key="gaps",
-        title=labels["gaps"],
-        columns=columns.columns,
-        rows=tuple(columns.row(g) for g in gaps),
-        value_colours=level_colours((columns.index("current"),), max_level),
-        freeze_rows=1,
-    )
+    return gaps_table(gaps, GAPS_COLUMNS, links, labels, max_level)
 
 
 def _about(  # noqa: PLR0917 (one tab's inputs)
