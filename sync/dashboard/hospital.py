@@ -9,7 +9,6 @@ shown only when its raw values point at exactly this hospital (see ARCHITECTURE.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -134,58 +133,34 @@ def _rejected_by_hospital(data: DashboardData) -> dict[str, list[dict[str, Any]]
 
 @dataclass(frozen=True)
 class ProvinceMedians:
-    """Per (standard, criterion): the sorted levels of every hospital's latest complete council
-    assessment, and each hospital's own level, so a median without that hospital is cheap."""
+    """The province's median level per (standard, kind, criterion code): the overview's rule
+    (`scoring.compare.criterion_medians`: each hospital's latest ranked assessment, so
+    incomplete ones only when `rank_incomplete`)."""
 
-    levels: Mapping[tuple[str, str], list[float]]
-    own: Mapping[tuple[str, str, str], float]
-    """(hospital_id, standard, code) → its level counted in `levels`."""
+    medians: Mapping[tuple[str, str, str], float]
 
     @classmethod
     def of(cls, data: DashboardData) -> ProvinceMedians:
-        """The medians' inputs: latest, complete, non-draft council assessments."""
-        scores = data.scores
-        if scores.empty:
-            return cls({}, {})
-        council = scores[
-            (scores["kind"] == AssessmentKind.COUNCIL)
-            & (scores["method"] == Method.LEVELS)
-            & (scores["assessed"] >= scores["applicable"])
-        ]
-        latest = latest_assessments(council)
-        if latest.empty:
-            return cls({}, {})
-        meta = latest.set_index("assessment_key")
-        chosen = data.criteria[data.criteria["assessment_key"].isin(set(meta.index))]
-        levels: dict[tuple[str, str], list[float]] = defaultdict(list)
-        own: dict[tuple[str, str, str], float] = {}
-        for key, code, level in zip(
-            chosen["assessment_key"], chosen["code"], chosen["level"], strict=True
-        ):
-            if is_missing(level):
-                continue
-            standard = str(meta.at[key, "standard"])
-            levels[(standard, str(code))].append(float(level))
-            own[(str(meta.at[key, "hospital_id"]), standard, str(code))] = float(level)
-        for values in levels.values():
-            values.sort()
-        return cls(dict(levels), own)
+        """The medians of the data's comparisons (ranked as the overview ranks them)."""
+        if data.comparisons.empty or data.criteria.empty:
+            return cls({})
+        from hqsync.scoring.compare import Comparisons, criterion_medians
 
-    def without(self, hospital_id: str, standard: str, code: str) -> float | None:
-        """The median level of the other hospitals (None when there is none)."""
-        values = self.levels.get((standard, code), [])
-        mine = self.own.get((hospital_id, standard, code))
-        skip = bisect.bisect_left(values, mine) if mine is not None else len(values)
-        count = len(values) - (1 if mine is not None else 0)
-        if count <= 0:
-            return None
+        table = criterion_medians(
+            Comparisons(data.comparisons, data.criteria[["assessment_key", "code", "level"]])
+        )
+        return cls(
+            {
+                (str(s), str(k), str(c)): round(float(m), 2)
+                for s, k, c, m in zip(
+                    table["standard"], table["kind"], table["code"], table["median"], strict=True
+                )
+            }
+        )
 
-        def nth(i: int) -> float:
-            return values[i] if i < skip else values[i + 1]
-
-        middle = count // 2
-        median = nth(middle) if count % 2 else (nth(middle - 1) + nth(middle)) / 2
-        return round(median, 2)
+    def of_criterion(self, standard: str, kind: str, code: str) -> float | None:
+        """The median level of one criterion among assessments of `kind` (None: none ranked)."""
+        return self.medians.get((standard, kind, code))
 
 
 def build_hospital_dashboard(
@@ -222,7 +197,7 @@ def build_hospital_dashboard(
                 labels=labels,
                 max_level=max_level,
             ),
-            _criteria(views, hospital_id, latest, criteria, labels, max_level),
+            _criteria(views, latest, criteria, labels, max_level),
             _gaps(views, latest_assessments(live), criteria, labels, max_level),
             trend_table(own, hospital_frame, labels, data.rule_sets),
             issues_table(
@@ -258,9 +233,8 @@ CRITERIA_COLUMNS = (
 assessments, beside the median level of the province's other hospitals."""
 
 
-def _criteria(  # noqa: PLR0917 (one tab's inputs)
+def _criteria(
     views: HospitalViews,
-    hospital_id: str,
     latest: pd.DataFrame,
     criteria: pd.DataFrame,
     labels: Mapping[str, str],
@@ -283,7 +257,9 @@ def _criteria(  # noqa: PLR0917 (one tab's inputs)
                     "criterion": record["code"],
                     "title": (record.get("details") or {}).get("title"),
                     "level": plain_cell(record["level"]),
-                    "median": views.medians.without(hospital_id, standard, str(record["code"])),
+                    "median": views.medians.of_criterion(
+                        standard, str(assessment["kind"]), str(record["code"])
+                    ),
                 }
             )
     rows.sort(key=lambda r: (str(r["standard"]), natural_key(str(r["criterion"])), str(r["kind"])))
