@@ -36,6 +36,7 @@ from hqsync.sync.interfaces import (
 
 if TYPE_CHECKING:
     from hqsync.sync.dashboard.document import Dashboard
+    from hqsync.sync.dashboard.loader import DashboardData
     from hqsync.sync.ingest.counts import UpsertCounts
 
 log = logging.getLogger(__name__)
@@ -325,9 +326,7 @@ class Pipeline:
         A failing hospital dashboard does not stop the others; when any target failed, the
         publish run is recorded as failed and DashboardError names them.
         """
-        from hqsync.models import results
-        from hqsync.sync.dashboard import build_dashboard, load_dashboard_data
-        from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
+        from hqsync.sync.dashboard import load_dashboard_data
 
         run_id = start_run(self.engine, Job.PUBLISH, self.holder, None, self.clock())
         report: PublishReport | None = None
@@ -339,31 +338,15 @@ class Pipeline:
                 self.settings.sources,
                 rank_incomplete=self.settings.scoring.rank_incomplete,
             )
-            language, zone = self.settings.dashboard.language, self.settings.schedule.timezone
-            now = self.clock()
             overview = DashboardTarget(self.settings.dashboard.spreadsheet)
-            targets: list[tuple[DashboardTarget, Callable[[], Dashboard]]] = [
-                (overview, lambda: build_dashboard(data, language, now, zone))
-            ]
-            hospitals = hospital_targets(self.settings, data)
-            if hospitals:
-                with self.engine.connect() as conn:
-                    views = index_hospitals(data, results.load_failing_findings(conn))
-                targets += [
-                    (
-                        t,
-                        partial(
-                            build_hospital_dashboard, views, str(t.hospital_id), language, now, zone
-                        ),
-                    )
-                    for t in hospitals
-                ]
+            targets, inputs = self._dashboards(data, overview)
             report = publish_targets(
                 self.engine,
                 targets,
                 lambda t: self._writer_factory() if t is overview else self._writers(t.target),
                 backend=self.settings.dashboard.backend,
                 clock=self.clock,
+                inputs=inputs,
             )
             if report.errors:
                 raise DashboardError(
@@ -396,6 +379,35 @@ class Pipeline:
                 finished_at=self.clock(),
             )
             raise
+
+    def _dashboards(
+        self, data: DashboardData, overview: DashboardTarget
+    ) -> tuple[list[tuple[DashboardTarget, Callable[[], Dashboard]]], dict[str, str]]:
+        """Every dashboard target with how to build it, and the digest of its inputs."""
+        from hqsync.models import results
+        from hqsync.sync.dashboard import build_dashboard
+        from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
+        from hqsync.sync.dashboard.inputs import hospital_input_digests, overview_input_digest
+
+        language, zone = self.settings.dashboard.language, self.settings.schedule.timezone
+        now = self.clock()
+        targets: list[tuple[DashboardTarget, Callable[[], Dashboard]]] = [
+            (overview, lambda: build_dashboard(data, language, now, zone))
+        ]
+        inputs = {overview.target: overview_input_digest(data, language, zone)}
+        hospitals = hospital_targets(self.settings, data)
+        if not hospitals:
+            return targets, inputs
+        with self.engine.connect() as conn:
+            failing = results.load_failing_findings(conn)
+        views = index_hospitals(data, failing)
+        ids = [str(t.hospital_id) for t in hospitals]
+        digests = hospital_input_digests(views, failing, ids, language=language, timezone=zone)
+        for target, hospital in zip(hospitals, ids, strict=True):
+            build = partial(build_hospital_dashboard, views, hospital, language, now, zone)
+            targets.append((target, build))
+            inputs[target.target] = digests[hospital]
+        return targets, inputs
 
     def _source_names(self) -> frozenset[str]:
         return frozenset(s.name for s in self.settings.sources)

@@ -65,7 +65,7 @@ def _dashboards(engine: Engine) -> list[dict[str, Any]]:
     from hqsync.models.fingerprints import read_fingerprints
 
     try:
-        states = read_fingerprints(engine)
+        states = read_fingerprints(engine, with_cache=False)
     except SQLAlchemyError:
         return []
     return [state.as_json() for state in states.values()]

@@ -258,7 +258,10 @@ class Lease(Base):
 class DashboardFingerprint(Base):
     """What hqsync last published to one dashboard target, so an unchanged one is not rewritten.
 
-    `fingerprint` is the sha256 of the rendered content, the About tab's times left out.
+    `fingerprint` is the sha256 of the rendered content, the About tab's times left out;
+    `inputs` the digest of what it was built from (`sync.dashboard.inputs`): equal inputs skip
+    the build. `layout` is the writer's record of the tabs it left (Google: ids, titles, charts,
+    filters, colour rules), so the next write needs no layout read; empty after a failure.
     """
 
     __tablename__ = "dashboard_fingerprints"
@@ -270,3 +273,5 @@ class DashboardFingerprint(Base):
     hospital_id: Mapped[str | None] = mapped_column(
         sa.String(200), doc="the hospital whose own dashboard this is; empty for the overview"
     )
+    inputs: Mapped[str | None] = mapped_column(sa.String(64))
+    layout: Mapped[str | None] = mapped_column(sa.Text)

@@ -69,3 +69,27 @@ def visible_finding(engine: Any, tabs: dict[str, list[list[Any]]], hospital_id: 
         if criterion in codes and item.startswith("1."):
             return index
     raise AssertionError(f"no level-1 finding to change for {hospital_id}")
+
+
+def xlsx_deployment(directory: Path, db_url: str, language: str = "vi") -> tuple[Any, ...]:
+    """A demo source, an overview and one dashboard per hospital (xlsx) under `directory`:
+    (settings, source tabs, hospital_id → dashboard path)."""
+    from hqsync.config.settings import (
+        DashboardSettings,
+        DatabaseSettings,
+        Settings,
+        SourceSettings,
+    )
+    from hqsync.jobs.demo import build_source_tabs
+    from hqsync.sync.xlsx import write_source_workbook
+
+    tabs = build_source_tabs(**SMALL)
+    write_source_workbook(directory / "source.xlsx", tabs)
+    (directory / "hospitals").mkdir(exist_ok=True)
+    targets = {h: str(directory / "hospitals" / f"{h}.xlsx") for h in IDS}
+    settings = Settings(
+        database=DatabaseSettings(db_url),
+        sources=(SourceSettings("demo", "xlsx", str(directory / "source.xlsx")),),
+        dashboard=DashboardSettings("xlsx", str(directory / "overview.xlsx"), language, targets),
+    )
+    return settings, tabs, targets
