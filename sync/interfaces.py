@@ -86,3 +86,18 @@ class DashboardWriter(Protocol):
     def publish(self, dashboard: Dashboard) -> None:
         """Replace the dashboard's tabs with `dashboard`, atomically."""
         ...
+
+
+@runtime_checkable
+class LayoutKeeper(Protocol):
+    """A dashboard writer that can skip reading the spreadsheet's layout when told the layout
+    its last write left (Google: the tabs' ids and titles, charts, filters, colour rules). The
+    layout is opaque text: the store keeps it between publishes."""
+
+    known_layout: str | None
+    """The `layout` after the last successful write (None: read the layout first)."""
+
+    @property
+    def layout(self) -> str | None:
+        """The layout the last `publish` left (None before one succeeded)."""
+        ...

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
+
+from gspread.exceptions import APIError
 
 from hqsync.config.settings import GoogleSettings
 from hqsync.sync.dashboard.document import Dashboard
 from hqsync.sync.dashboard.guard import GOOGLE_CELL_LIMIT, guarded
 from hqsync.sync.google.client import SHEETS_URL, WRITE_SCOPES, GoogleClient, WriteOutcomeUnknown
+from hqsync.sync.google.layout import added_charts, dump_layout, layout_after, load_layout
 from hqsync.sync.google.render import DEFAULT_MAX_BODY_BYTES, plan_publish
 
 log = logging.getLogger(__name__)
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
+HTTP_BAD_REQUEST = 400
 
 
 class GoogleDashboardWriter:
@@ -36,33 +41,57 @@ class GoogleDashboardWriter:
         self.client = client
         self.spreadsheet_id = spreadsheet_id
         self.max_body_bytes = max_body_bytes
+        self.known_layout: str | None = None
+        """The layout the last write left (`layout`, kept by the caller); None: read it."""
+        self._layout: str | None = None
 
     @property
     def requests_made(self) -> int:
         """How many API requests this writer has sent (retries included)."""
         return self.client.requests_made
 
+    @property
+    def layout(self) -> str | None:
+        """The tab layout the last successful `publish` left (JSON text), for `known_layout`."""
+        return self._layout
+
     def publish(self, dashboard: Dashboard) -> None:
-        """Read the tab layout (one request), then replace hqsync's tabs atomically.
+        """Replace hqsync's tabs atomically, after reading the tab layout (one request) unless
+        `known_layout` gives it.
 
         Small dashboards take one batchUpdate; large ones are staged in hidden tabs first
-        (leftover staging tabs of an interrupted publish are deleted on the way). If the
-        answer to a write is lost, the write may have been applied: sending the same batch
-        again could fail (its tabs or charts already changed), so the layout is read again
-        and the dashboard published once more.
+        (leftover staging tabs of an interrupted publish are deleted on the way). When Google
+        refuses a write made from `known_layout` (a leader deleted a tab or a chart since), the
+        layout is read and the dashboard written again. If the answer to a write is lost, the
+        write may have been applied: sending the same batch again could fail (its tabs or
+        charts already changed), so the layout is read again and the dashboard published once
+        more.
         """
         dashboard = guarded(dashboard, GOOGLE_CELL_LIMIT)
+        self._layout = None
         try:
-            self._publish(dashboard, pass_unknown_outcome=True)
+            known = load_layout(self.known_layout)
+            if known is not None:
+                try:
+                    self._publish(dashboard, known, pass_unknown_outcome=True)
+                    return
+                except _StaleLayout as exc:
+                    log.info(
+                        "spreadsheet %s changed since hqsync last wrote it (%s); reading its "
+                        "layout and writing again",
+                        self.spreadsheet_id,
+                        exc,
+                    )
+            self._publish(dashboard, None, pass_unknown_outcome=True)
         except WriteOutcomeUnknown as exc:
             log.warning(
                 "the answer to a dashboard write was lost (%s); reading the layout again and "
                 "publishing once more",
                 exc,
             )
-            self._publish(dashboard, pass_unknown_outcome=False)
+            self._publish(dashboard, None, pass_unknown_outcome=False)
 
-    def _publish(self, dashboard: Dashboard, *, pass_unknown_outcome: bool) -> None:
+    def _read_layout(self) -> list[dict[str, Any]]:
         sid = self.spreadsheet_id
         meta = self.client.call(
             sid,
@@ -76,7 +105,21 @@ class GoogleDashboardWriter:
             ),
         )
         with self.client.answer_shape(sid, "publishing to"):
-            bodies = plan_publish(dashboard, meta.get("sheets", []), self.max_body_bytes)
+            return list(meta.get("sheets", []))
+
+    def _publish(
+        self,
+        dashboard: Dashboard,
+        known: list[dict[str, Any]] | None,
+        *,
+        pass_unknown_outcome: bool,
+    ) -> None:
+        """One publish from the `known` layout (None: read it first); a write Google refuses
+        as invalid raises _StaleLayout when the layout was known, not read."""
+        sid = self.spreadsheet_id
+        sheets = known if known is not None else self._read_layout()
+        with self.client.answer_shape(sid, "publishing to"):
+            bodies = plan_publish(dashboard, sheets, self.max_body_bytes)
         if not bodies:  # Google refuses an empty batch
             log.info("dashboard has no tabs; nothing to publish to spreadsheet %s", sid)
             return
@@ -86,28 +129,46 @@ class GoogleDashboardWriter:
                 sum(len(b) for b in bodies),
                 len(bodies),
             )
+        replies: list[Any] = []
         for body in bodies:
             response = self.client.call(
                 sid,
                 "publishing to",
-                lambda body=body: self.client.http.request(  # type: ignore[misc]
-                    "post",
-                    f"{SHEETS_URL}/{sid}:batchUpdate",
-                    data=body,
-                    headers=dict(JSON_HEADERS),
-                ),
+                partial(self._post, body, stale_possible=known is not None),
                 pass_unknown_outcome=pass_unknown_outcome,
             )
             with self.client.answer_shape(sid, "publishing to"):
-                _check_reply(response.json())
+                replies = _replies(response.json())
+        with self.client.answer_shape(sid, "publishing to"):
+            self._layout = dump_layout(layout_after(dashboard, sheets, added_charts(replies)))
         log.info("published %d tabs to spreadsheet %s", len(dashboard.tables), sid)
 
+    def _post(self, body: bytes, *, stale_possible: bool) -> Any:
+        """Send one batchUpdate body; with `stale_possible`, Google's 400 (a request naming a
+        tab, chart or rule that is gone) raises _StaleLayout instead of failing."""
+        try:
+            return self.client.http.request(
+                "post",
+                f"{SHEETS_URL}/{self.spreadsheet_id}:batchUpdate",
+                data=body,
+                headers=dict(JSON_HEADERS),
+            )
+        except APIError as exc:
+            if stale_possible and exc.response.status_code == HTTP_BAD_REQUEST:
+                raise _StaleLayout(str(exc)) from None
+            raise
 
-def _check_reply(reply: Any) -> None:
-    """A batchUpdate's answer is an object listing its replies; anything else means the
+
+class _StaleLayout(Exception):
+    """Google refused a write made from a known layout: the spreadsheet changed since."""
+
+
+def _replies(reply: Any) -> list[Any]:
+    """A batchUpdate's replies. Its answer is an object listing them; anything else means the
     write may not have been applied (TypeError, turned into a GoogleError by the caller)."""
     if not isinstance(reply, dict) or not isinstance(reply.get("replies"), list):
         raise TypeError("the batchUpdate answer is not an object with 'replies'")
+    return reply["replies"]
 
 
 def open_google_writer(
