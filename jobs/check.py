@@ -81,6 +81,8 @@ class SourceFinding:
     requests: int = 0
     suggestion: str | None = None
     """A guessed `[sources.columns.<tab>]` block (TOML, ready to paste), or None."""
+    dashboards: tuple[tuple[str, str], ...] = ()
+    """The Hospitals tab's `dashboard` column: (hospital_id, cell) of every usable row."""
 
     @property
     def ok(self) -> bool:
@@ -303,7 +305,12 @@ def _normalised(
                 first_rejected=shown,
             )
         )
-    return _with(found, tabs=tuple(tabs))
+    dashboards = tuple(
+        (str(row.fields["hospital_id"]), str(row.fields["dashboard"]))
+        for row in data.hospitals
+        if row.fields.get("dashboard") not in (None, "")
+    )
+    return _with(found, tabs=tuple(tabs), dashboards=dashboards)
 
 
 def _suggestion(source: SourceSettings, snapshot: SourceSnapshot) -> str | None:

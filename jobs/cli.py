@@ -24,6 +24,8 @@ from hqsync.config.settings import Settings, load_settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from hqsync.jobs.check import CheckReport
+
 log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -488,7 +490,7 @@ def check(config_path: Path | None) -> None:
         ctx = guard.open(config_path, "human")
         report = run_check(ctx.settings, database_url=ctx.url)
         click.echo(render_check(report))
-        _echo_sharing(ctx.settings)
+        _echo_sharing(ctx.settings, report)
         database = report.database
         if database is not None and not database.ok:
             where = "" if database.url in database.detail else f"{database.url}: "
@@ -496,11 +498,13 @@ def check(config_path: Path | None) -> None:
         sys.exit(0 if report.ok else 1)
 
 
-def _echo_sharing(settings: Settings) -> None:
-    """Who each hospital dashboard is shared with (warnings never change the exit code)."""
+def _echo_sharing(settings: Settings, report: CheckReport) -> None:
+    """Who each hospital dashboard is shared with, those the sources' Hospitals tabs name
+    included (warnings never change the exit code)."""
     from hqsync.jobs.sharing import list_sharing, render_sharing
 
-    text = render_sharing(list_sharing(settings))
+    column = [pair for source in report.sources for pair in source.dashboards]
+    text = render_sharing(list_sharing(settings, column))
     if text:
         click.echo(text)
 

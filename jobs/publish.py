@@ -11,7 +11,7 @@ outcome is kept in the store for `hqsync status`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -61,22 +61,33 @@ class PublishReport:
 def hospital_targets(settings: Settings, data: DashboardData) -> list[DashboardTarget]:
     """Each hospital's dashboard: `[dashboard.hospitals]` first, then the Hospitals tab's
     `dashboard` column for the hospitals the config leaves out."""
+    column: list[tuple[object, object]] = []
+    if "dashboard" in data.hospitals:
+        column = list(zip(data.hospitals["hospital_id"], data.hospitals["dashboard"], strict=True))
+    chosen = hospital_dashboards(settings, column)
+    return [DashboardTarget(t, h) for h, t in sorted(chosen.items())]
+
+
+def hospital_dashboards(
+    settings: Settings, column: Iterable[tuple[object, object]]
+) -> dict[str, str]:
+    """hospital_id → its dashboard's target: `[dashboard.hospitals]`, then the Hospitals tab's
+    `dashboard` column (`column`: hospital_id, cell) for the hospitals the config leaves out;
+    a cell naming a dashboard already in use is skipped with a warning."""
     chosen = dict(settings.dashboard.hospitals)
     base = settings.path.resolve().parent if settings.path else None
-    if "dashboard" in data.hospitals:
-        pairs = zip(data.hospitals["hospital_id"], data.hospitals["dashboard"], strict=True)
-        for hospital, value in pairs:
-            if is_missing(value) or not str(value).strip() or str(hospital) in chosen:
-                continue
-            target = settings.dashboard.hospital_target(str(value), base)
-            if target == settings.dashboard.spreadsheet or target in chosen.values():
-                log.warning(
-                    "hospital %s's dashboard column names a dashboard already in use; skipped",
-                    hospital,
-                )
-                continue
-            chosen[str(hospital)] = target
-    return [DashboardTarget(t, h) for h, t in sorted(chosen.items())]
+    for hospital, value in column:
+        if is_missing(value) or not str(value).strip() or str(hospital) in chosen:
+            continue
+        target = settings.dashboard.hospital_target(str(value), base)
+        if target == settings.dashboard.spreadsheet or target in chosen.values():
+            log.warning(
+                "hospital %s's dashboard column names a dashboard already in use; skipped",
+                hospital,
+            )
+            continue
+        chosen[str(hospital)] = target
+    return chosen
 
 
 def publish_targets(
@@ -192,6 +203,7 @@ def _describe(exc: BaseException) -> str:
 __all__ = [
     "DashboardTarget",
     "PublishReport",
+    "hospital_dashboards",
     "hospital_targets",
     "publish_targets",
 ]

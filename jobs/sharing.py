@@ -2,7 +2,8 @@
 that could show a hospital's results to someone outside it.
 
 hqsync never changes sharing; it lists Drive's permissions (permissions.list, read-only
-Drive metadata scope) of every `[dashboard.hospitals]` spreadsheet and warns on:
+Drive metadata scope) of every hospital dashboard spreadsheet (`[dashboard.hospitals]` and the
+Hospitals tab's `dashboard` column) and warns on:
 
 - "anyone with the link" (a permission of type `anyone`);
 - a share to another hospital's address: the address's domain (or, for a public mail domain
@@ -11,13 +12,14 @@ Drive metadata scope) of every `[dashboard.hospitals]` spreadsheet and warns on:
   dashboards (and on 3 or more): then it is the department's own, or hqsync's account's.
 
 No hospital e-mail data exists yet, so "another hospital's address" is read from the other
-dashboards' shares (see README, Hospital dashboards).
+dashboards' shares (see README, Hospital dashboards). xlsx hospital dashboards are files: their
+sharing is said not to be checked.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,21 +70,41 @@ class SharingFinding:
     problem: str | None = None
 
 
-def list_sharing(settings: Settings, **google_kw: Any) -> tuple[SharingFinding, ...]:
-    """Each Google hospital dashboard's shares and warnings (none on xlsx); never raises for
-    what it finds."""
+@dataclass(frozen=True)
+class SharingReport:
+    """The sharing section of `hqsync check`: each Google hospital dashboard's shares, or the
+    xlsx hospital dashboards whose sharing is not checked (they are files)."""
+
+    findings: tuple[SharingFinding, ...] = ()
+    unchecked_files: tuple[tuple[str, str], ...] = ()
+    """(hospital_id, path) of each xlsx hospital dashboard."""
+
+
+def list_sharing(
+    settings: Settings, column: Iterable[tuple[object, object]] = (), **google_kw: Any
+) -> SharingReport:
+    """Each hospital dashboard's shares and warnings: those of `[dashboard.hospitals]` and of
+    the Hospitals tab's `dashboard` column (`column`: hospital_id, cell; the config wins). On
+    xlsx they are files: listed as not checked. Never raises for what it finds."""
+    from hqsync.jobs.publish import hospital_dashboards
+
     dash = settings.dashboard
-    if dash.backend != Backend.GOOGLE or not dash.hospitals:
-        return ()
+    targets = hospital_dashboards(settings, column)
+    if not targets:
+        return SharingReport()
+    if dash.backend != Backend.GOOGLE:
+        return SharingReport(unchecked_files=tuple(sorted(targets.items())))
     from hqsync.sync.google import DRIVE_FILES_URL, READ_SCOPES, GoogleClient
 
     try:
         client = GoogleClient.from_settings(settings.google, READ_SCOPES, **google_kw)
     except HqsyncError as exc:
-        return tuple(SharingFinding(h, s, problem=str(exc)) for h, s in dash.hospitals.items())
+        return SharingReport(
+            tuple(SharingFinding(h, s, problem=str(exc)) for h, s in sorted(targets.items()))
+        )
     listed: dict[str, tuple[Share, ...]] = {}
     problems: dict[str, str] = {}
-    for hospital, sid in sorted(dash.hospitals.items()):
+    for hospital, sid in sorted(targets.items()):
         try:
             answer = client.call(
                 sid,
@@ -103,15 +125,17 @@ def list_sharing(settings: Settings, **google_kw: Any) -> tuple[SharingFinding, 
             Share(p.get("type", "?"), p.get("role", "?"), p.get("emailAddress"), p.get("domain"))
             for p in answer.get("permissions", [])
         )
-    return tuple(
-        SharingFinding(
-            hospital,
-            sid,
-            listed.get(hospital, ()),
-            _warnings(hospital, listed),
-            problems.get(hospital),
+    return SharingReport(
+        tuple(
+            SharingFinding(
+                hospital,
+                sid,
+                listed.get(hospital, ()),
+                _warnings(hospital, listed),
+                problems.get(hospital),
+            )
+            for hospital, sid in sorted(targets.items())
         )
-        for hospital, sid in sorted(dash.hospitals.items())
     )
 
 
@@ -143,13 +167,21 @@ def _warnings(hospital: str, listed: Mapping[str, tuple[Share, ...]]) -> tuple[s
     return tuple(warnings)
 
 
-def render_sharing(findings: tuple[SharingFinding, ...]) -> str:
-    """The sharing section of `hqsync check` (empty when there are no Google hospital
-    dashboards)."""
-    if not findings:
-        return ""
-    lines = ["Hospital dashboards' sharing (hqsync never changes it):"]
-    for finding in findings:
+def render_sharing(report: SharingReport) -> str:
+    """The sharing section of `hqsync check` (empty when there are no hospital dashboards)."""
+    lines: list[str] = []
+    if report.unchecked_files:
+        count = len(report.unchecked_files)
+        lines.append(
+            f"Hospital dashboards' sharing: not checked: the {count} hospital dashboard"
+            f"{'s are' if count != 1 else ' is an'} xlsx file{'s' if count != 1 else ''} "
+            f"(e.g. {report.unchecked_files[0][1]}); who can open one is who can read the file "
+            "or its folder"
+        )
+    if not report.findings:
+        return "\n".join(lines)
+    lines.append("Hospital dashboards' sharing (hqsync never changes it):")
+    for finding in report.findings:
         mark = "WARN" if finding.warnings or finding.problem else "ok  "
         lines.append(f"[{mark}] hospital {finding.hospital_id} ({finding.spreadsheet})")
         if finding.problem:

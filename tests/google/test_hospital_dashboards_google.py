@@ -102,6 +102,31 @@ def test_hospital_dashboards_hold_only_their_hospital_and_rewrite_only_when_chan
     written = {r.spreadsheet_id for r in fake.requests(BATCH)}
     assert written == {overview, hospitals["BV03"]}
     assert fake.count(BATCH, hospitals["BV03"]) == 1
+    # the layout the last write left is in the store: no layout read
+    assert [r.kind for r in fake.requests() if r.spreadsheet_id == hospitals["BV03"]] == [BATCH]
+    pipeline.engine.dispose()
+
+
+def test_a_tab_a_leader_deleted_is_written_again_after_one_layout_read(
+    fake: FakeGoogle, settings: GoogleSettings, tmp_path: Path, hospitals: dict[str, str]
+):
+    pipeline, tabs, source, _ = _pipeline(fake, settings, tmp_path, hospitals)
+    assert not pipeline.run_cycle(publish_always=True).failed
+    sid = hospitals["BV03"]
+    expected_tabs = fake.tabs(sid)
+    book = fake.spreadsheets[sid]
+    book.sheets.remove(fake.sheet(sid, VI["trend"]))
+    book.reindex()
+    row = visible_finding(pipeline.engine, tabs, "BV03")
+    tabs["Findings"][row][3] = "Không đạt"
+    fake.set_values(source, "Findings", tabs["Findings"])
+    fake.reset_log()
+    result = pipeline.run_cycle()
+    assert result.published and not result.failed
+    mine = [(r.kind, r.status) for r in fake.requests() if r.spreadsheet_id == sid]
+    assert mine == [(BATCH, 400), ("spreadsheets.get", 200), (BATCH, 200)]
+    assert sorted(fake.tabs(sid)) == sorted(expected_tabs)
+    assert others_found(_texts(fake, sid), "BV03") == []
     pipeline.engine.dispose()
 
 
@@ -141,12 +166,13 @@ def test_check_lists_each_hospital_dashboards_shares_and_warns_on_risky_ones(
         google=settings,
         dashboard=DashboardSettings("google", "1Overview", "vi", hospitals),
     )
-    findings = {f.hospital_id: f for f in list_sharing(config, sleep=no_sleep)}
+    report = list_sharing(config, sleep=no_sleep)
+    findings = {f.hospital_id: f for f in report.findings}
     assert fake.count("drive.permissions.list") == len(hospitals)
     assert findings["BV01"].warnings == ()
     assert findings["BV03"].warnings == ()
     assert any("bv01.vn" in w and "BV01" in w for w in findings["BV02"].warnings)
     assert any("anyone with the link" in w for w in findings["BV04"].warnings)
-    text = render_sharing(tuple(findings.values()))
+    text = render_sharing(report)
     assert "director@bv03.vn (reader)" in text
     assert "[WARN] hospital BV04" in text and "[ok  ] hospital BV03" in text
