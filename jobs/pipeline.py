@@ -387,14 +387,19 @@ class Pipeline:
         from hqsync.models import results
         from hqsync.sync.dashboard import build_dashboard
         from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
-        from hqsync.sync.dashboard.inputs import hospital_input_digests, overview_input_digest
+        from hqsync.sync.dashboard.inputs import (
+            RowHashes,
+            hospital_input_digests,
+            overview_input_digest,
+        )
 
         language, zone = self.settings.dashboard.language, self.settings.schedule.timezone
         now = self.clock()
         targets: list[tuple[DashboardTarget, Callable[[], Dashboard]]] = [
             (overview, lambda: build_dashboard(data, language, now, zone))
         ]
-        inputs = {overview.target: overview_input_digest(data, language, zone)}
+        hashes = RowHashes()
+        inputs = {overview.target: overview_input_digest(data, language, zone, hashes)}
         hospitals = hospital_targets(self.settings, data)
         if not hospitals:
             return targets, inputs
@@ -402,7 +407,9 @@ class Pipeline:
             failing = results.load_failing_findings(conn)
         views = index_hospitals(data, failing)
         ids = [str(t.hospital_id) for t in hospitals]
-        digests = hospital_input_digests(views, failing, ids, language=language, timezone=zone)
+        digests = hospital_input_digests(
+            views, failing, ids, language=language, timezone=zone, hashes=hashes
+        )
         for target, hospital in zip(hospitals, ids, strict=True):
             build = partial(build_hospital_dashboard, views, hospital, language, now, zone)
             targets.append((target, build))

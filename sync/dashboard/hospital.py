@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import metadata
@@ -81,9 +81,6 @@ def index_hospitals(data: DashboardData, failing: pd.DataFrame) -> HospitalViews
     hospitals = (
         {str(h): f for h, f in data.hospitals.groupby("hospital_id")} if len(data.hospitals) else {}
     )
-    by_assessment: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for finding in records(failing):
-        by_assessment[str(finding["assessment_key"])].append(finding)
     return HospitalViews(
         data=data,
         scores=scores,
@@ -91,9 +88,30 @@ def index_hospitals(data: DashboardData, failing: pd.DataFrame) -> HospitalViews
         comparisons=_by_hospital(data.comparisons, data.scores),
         hospitals=hospitals,
         rejected=_rejected_by_hospital(data),
-        failing=dict(by_assessment),
+        failing=RowsByKey(failing, "assessment_key"),
         medians=ProvinceMedians.of(data),
     )
+
+
+class RowsByKey(Mapping[str, list[dict[str, Any]]]):
+    """A frame's rows as plain dicts, by the value of one column; a key's rows are made dicts
+    on first use, so a country's million failing findings cost only the dashboards built."""
+
+    def __init__(self, frame: pd.DataFrame, column: str) -> None:
+        self._frame = frame
+        self._positions = frame.groupby(column, sort=False).indices if len(frame) else {}
+        self._made: dict[str, list[dict[str, Any]]] = {}
+
+    def __getitem__(self, key: str) -> list[dict[str, Any]]:
+        if key not in self._made:
+            self._made[key] = records(self._frame.iloc[self._positions[key]])
+        return self._made[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
 
 
 def _by_hospital(frame: pd.DataFrame, scores: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import fields
 from functools import cache
 from importlib import metadata
@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
+from pandas.util import hash_array
 
 from hqsync.sync.dashboard.hospital import HospitalViews
 from hqsync.sync.dashboard.loader import DashboardData
@@ -57,44 +59,66 @@ def code_digest() -> str:
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row of `frame` (its column names count too, in the caller)."""
+    """One 64-bit hash per row of `frame`, the same in every process (its column names count
+    too, in the caller)."""
     if frame.empty:
         return np.zeros(len(frame), dtype=np.uint64)
-    plain = frame.copy()
-    for column in plain.columns:
-        if plain[column].dtype == object:
-            # dicts and lists cannot be hashed by pandas; their repr is stable per load
-            plain[column] = [repr(v) for v in plain[column].tolist()]
-    hashed = pd.util.hash_pandas_object(plain, index=False, categorize=False)
-    return hashed.to_numpy(dtype=np.uint64)
+    columns = []
+    for name in frame.columns:
+        values = frame[name].to_numpy()
+        if values.dtype == object and infer_dtype(values, skipna=True) not in ("string", "empty"):
+            # numbers, dates, dicts, lists: hashed by their repr (stable for one loader)
+            values = np.array([repr(v) for v in values.tolist()], dtype=object)
+        columns.append(hash_array(values, categorize=False))
+    combined = pd.DataFrame(dict(enumerate(columns)))
+    return pd.util.hash_pandas_object(combined, index=False).to_numpy(dtype=np.uint64)
 
 
-def _frame_bytes(frame: pd.DataFrame) -> bytes:
-    return repr(list(frame.columns)).encode() + row_hashes(frame).tobytes()
+class RowHashes:
+    """`row_hashes` of each frame seen, computed once (the overview's digest and the
+    hospitals' hash the same frames)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[pd.DataFrame, np.ndarray]] = {}
+
+    def of(self, frame: pd.DataFrame) -> np.ndarray:
+        """The frame's row hashes."""
+        found = self._seen.get(id(frame))
+        if found is None or found[0] is not frame:
+            found = (frame, row_hashes(frame))  # the frame is kept: its id stays its own
+            self._seen[id(frame)] = found
+        return found[1]
 
 
-def _value_bytes(value: Any) -> bytes:
+def _value_bytes(value: Any, hashes: RowHashes) -> bytes:
     """A field's bytes for a digest: frames hashed row by row, everything else by repr."""
     if isinstance(value, pd.DataFrame):
-        return _frame_bytes(value)
+        return repr(list(value.columns)).encode() + hashes.of(value).tobytes()
     if isinstance(value, Mapping):
         items = sorted(value.items(), key=lambda kv: repr(kv[0]))
         return repr([(k, getattr(v, "fingerprint", v)) for k, v in items]).encode()
     return repr(value).encode()
 
 
-def _shared(data: DashboardData, language: str, timezone: str, skip: Iterable[str]) -> bytes:
+def _shared(
+    data: DashboardData, language: str, timezone: str, skip: Iterable[str], hashes: RowHashes
+) -> bytes:
     """What every dashboard's digest holds: settings, code, and the `data` fields not skipped."""
     parts = [language.encode(), timezone.encode(), code_digest().encode()]
     for item in fields(data):
         if item.name not in skip:
-            parts.append(item.name.encode() + b"=" + _value_bytes(getattr(data, item.name)))
+            value = _value_bytes(getattr(data, item.name), hashes)
+            parts.append(item.name.encode() + b"=" + value)
     return b"\x00".join(parts)
 
 
-def overview_input_digest(data: DashboardData, language: str, timezone: str) -> str:
-    """The digest of everything the overview is built from."""
-    return hashlib.sha256(_shared(data, language, timezone, NOT_CONTENT)).hexdigest()
+def overview_input_digest(
+    data: DashboardData, language: str, timezone: str, hashes: RowHashes | None = None
+) -> str:
+    """The digest of everything the overview is built from (`hashes`: shared with the
+    hospitals' digests of the same publish)."""
+    shared = _shared(data, language, timezone, NOT_CONTENT, hashes or RowHashes())
+    return hashlib.sha256(shared).hexdigest()
 
 
 def hospital_input_digests(
@@ -104,48 +128,38 @@ def hospital_input_digests(
     *,
     language: str,
     timezone: str,
+    hashes: RowHashes | None = None,
 ) -> dict[str, str]:
     """hospital_id → the digest of everything its own dashboard is built from (`failing`: the
-    failing findings `views` was indexed with)."""
+    failing findings `views` was indexed with; `hashes`: shared with the overview's digest)."""
     data = views.data
-    shared = _shared(data, language, timezone, PER_HOSPITAL | NOT_CONTENT)
+    hashes = hashes or RowHashes()
+    shared = _shared(data, language, timezone, PER_HOSPITAL | NOT_CONTENT, hashes)
     owner = (
         dict(zip(data.scores["assessment_key"], data.scores["hospital_id"], strict=True))
         if len(data.scores)
         else {}
     )
     parts: dict[str, list[bytes]] = defaultdict(list)
-
-    def add_frame(name: str, frame: pd.DataFrame, owners: pd.Series | None) -> None:
-        """Each hospital's rows of `frame` (`owners`: each row's hospital id)."""
-        if frame.empty or owners is None:
-            return
-        head = name.encode() + repr(list(frame.columns)).encode()
-        hashes = row_hashes(frame)
-        codes, uniques = pd.factorize(owners.astype(str), sort=False)
-        order = np.argsort(codes, kind="stable")
-        bounds = np.cumsum(np.bincount(codes[codes >= 0], minlength=len(uniques)))
-        start = 0
-        for index, end in enumerate(bounds):
-            parts[str(uniques[index])].append(head + hashes[order[start:end]].tobytes())
-            start = int(end)
-
-    add_frame("scores", data.scores, data.scores.get("hospital_id"))
-    add_frame("hospitals", data.hospitals, data.hospitals.get("hospital_id"))
-    for name, frame in (
-        ("comparisons", data.comparisons),
-        ("criteria", data.criteria),
-        ("failing", failing),
+    for name, frame, column in (
+        ("scores", data.scores, "hospital_id"),
+        ("hospitals", data.hospitals, "hospital_id"),
+        ("comparisons", data.comparisons, "assessment_key"),
+        ("criteria", data.criteria, "assessment_key"),
+        ("failing", failing, "assessment_key"),
     ):
-        if not frame.empty:
-            known = frame[frame["assessment_key"].isin(owner.keys())]
-            add_frame(name, known, known["assessment_key"].map(owner))
+        if frame.empty:
+            continue
+        owners = frame[column] if column == "hospital_id" else frame[column].map(owner)
+        head = name.encode() + repr(list(frame.columns)).encode()
+        for hospital, rows in _split(hashes.of(frame), owners):
+            parts[hospital].append(head + rows.tobytes())
     evidence: dict[str, list[Any]] = defaultdict(list)
-    for (key, code), links in sorted(data.evidence.items()):
+    for (key, code), urls in sorted(data.evidence.items()):
         if key in owner:
-            evidence[str(owner[key])].append((key, code, links))
-    for hospital, rows in evidence.items():
-        parts[hospital].append(b"evidence" + repr(rows).encode())
+            evidence[str(owner[key])].append((key, code, urls))
+    for hospital, links in evidence.items():
+        parts[hospital].append(b"evidence" + repr(links).encode())
     for hospital, rejected in views.rejected.items():
         parts[hospital].append(b"rejected" + repr(rejected).encode())
     medians = _medians_by_standard(views)
@@ -163,6 +177,18 @@ def hospital_input_digests(
         digest.update(b"\x00failures" + repr(mine).encode())
         digests[hospital] = digest.hexdigest()
     return digests
+
+
+def _split(hashes: np.ndarray, owners: pd.Series) -> Iterator[tuple[str, np.ndarray]]:
+    """Each owner's row hashes, in row order (rows without an owner left out)."""
+    codes, uniques = pd.factorize(owners, sort=False)
+    order = np.argsort(codes, kind="stable")
+    order = order[codes[order] >= 0]
+    bounds = np.cumsum(np.bincount(codes[codes >= 0], minlength=len(uniques)))
+    start = 0
+    for index, end in enumerate(bounds):
+        yield str(uniques[index]), hashes[order[start:end]]
+        start = int(end)
 
 
 def _medians_by_standard(views: HospitalViews) -> dict[str, bytes]:
@@ -193,6 +219,7 @@ def _sources_by_hospital(data: DashboardData) -> dict[str, set[str]]:
 
 
 __all__ = [
+    "RowHashes",
     "code_digest",
     "hospital_input_digests",
     "overview_input_digest",

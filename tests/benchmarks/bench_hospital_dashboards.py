@@ -49,6 +49,7 @@ from hqsync.scoring import compare_assessments  # noqa: E402
 from hqsync.sync.dashboard import build_dashboard, load_dashboard_data  # noqa: E402
 from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals  # noqa: E402
 from hqsync.sync.dashboard.inputs import (  # noqa: E402
+    RowHashes,
     hospital_input_digests,
     overview_input_digest,
 )
@@ -150,8 +151,11 @@ def publish_once(engine: Any, data: Any, failing: pd.DataFrame, writer_for: Any,
     views = index_hospitals(data, failing)
     indexed = time.perf_counter() - start
     zone = "Asia/Ho_Chi_Minh"
-    inputs = {overview: overview_input_digest(data, "vi", zone)}
-    digests = hospital_input_digests(views, failing, list(targets), language="vi", timezone=zone)
+    hashes = RowHashes()
+    inputs = {overview: overview_input_digest(data, "vi", zone, hashes)}
+    digests = hospital_input_digests(
+        views, failing, list(targets), language="vi", timezone=zone, hashes=hashes
+    )
     inputs |= {sid: digests[h] for h, sid in targets.items()}
     digested = time.perf_counter() - start - indexed
     jobs = [(DashboardTarget(overview), lambda: build_dashboard(data, "vi", now))]
