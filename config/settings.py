@@ -18,6 +18,14 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hqsync.config.calendar_settings import (
+    ALERT_KEYS,
+    CALENDAR_ENV,
+    AlertSettings,
+    CycleSettings,
+    parse_alerts,
+    parse_cycles,
+)
 from hqsync.config.errors import ConfigError
 from hqsync.config.source_columns import parse_source_columns, parse_source_locale
 from hqsync.config.utils import link_template_problem, redact_url
@@ -29,7 +37,7 @@ OTHER_ENV = frozenset(
         CONFIG_ENV,
         "HQSYNC_TEST_PG_URL",  # the test suite's PostgreSQL server
         "HQSYNC_CASSETTES",  # the test suite's recorded Google answers
-        "HQSYNC_ALERTS_EMAIL_PASSWORD",  # read by the alerting hook, not a settings key
+        *CALENDAR_ENV,  # the alerts' secrets (config/calendar_settings.py)
     }
 )
 """HQSYNC_* environment variables that are not settings keys, and so are not errors."""
@@ -156,6 +164,8 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    cycles: tuple[CycleSettings, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     path: Path | None = None
 
     def source(self, name: str) -> SourceSettings:
@@ -180,7 +190,10 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "schedule": ("sync_every", "publish_cron", "timezone"),
     "scoring": ("rule_set_dirs", "rank_incomplete"),
     "daemon": ("lease_s", "misfire_grace_s"),
+    "alerts": ALERT_KEYS,
 }
+_ARRAYS = ("sources", "cycles")
+"""Sections written as arrays of tables ([[sources]], [[cycles]])."""
 _SOURCE_KEYS = ("name", "backend", "spreadsheet", "tabs", "locale", "columns", "evidence_url")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -244,9 +257,9 @@ def settings_from_mapping(
     raw = {k: dict(v) if isinstance(v, Mapping) else v for k, v in data.items()}
     _apply_environment(raw, env)
     for key in raw:
-        if key not in _SECTION_KEYS and key != "sources":
+        if key not in _SECTION_KEYS and key not in _ARRAYS:
             raise ConfigError(
-                f"unknown config section [{key}]; known: {', '.join([*_SECTION_KEYS, 'sources'])}"
+                f"unknown config section [{key}]; known: {', '.join([*_SECTION_KEYS, *_ARRAYS])}"
             )
     sections = {}
     for name, keys in _SECTION_KEYS.items():
@@ -323,6 +336,8 @@ def settings_from_mapping(
         schedule=schedule,
         scoring=scoring,
         daemon=daemon,
+        cycles=parse_cycles(raw.get("cycles")),
+        alerts=parse_alerts(sections["alerts"], env),
         path=path,
     )
 
