@@ -1,9 +1,9 @@
 """The council's calendar in the config: assessment cycles (`[[cycles]]`) and who is alerted
 about what (`[alerts]`).
 
-Only parsing and validation live here; what a cycle means for a hospital on a given day is
-`hqsync.scoring.cycles`, and sending is `hqsync.sync.alerts`. Secrets (the SMTP password, the
-Chat webhook's key and token) are kept out of every `repr` so they cannot reach a log line.
+Only parsing and validation live here: the cycle model, and what a cycle means for a hospital
+on a given day, are `hqsync.scoring.cycles`. Secrets (the SMTP password, the Chat webhook's key
+and token) are kept out of every `repr` so they cannot reach a log line.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import time
 from types import MappingProxyType
 from typing import Any
 
 from hqsync.config.errors import ConfigError
 from hqsync.config.utils import http_link, redact_url
 from hqsync.config.vocabulary import AlertEvent, Covers
+from hqsync.scoring.cycles import Cycle, MonthDay
 
 EMAIL_PASSWORD_ENV = "HQSYNC_ALERTS_EMAIL_PASSWORD"
 """The SMTP password: only ever from the environment, never the config file."""
@@ -34,39 +35,6 @@ CHAT_KEYS = ("webhook",)
 _MONTH_DAY = re.compile(r"^\s*(\d{1,2})-(\d{1,2})\s*$")
 _QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _ADDRESS = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
-
-
-@dataclass(frozen=True)
-class MonthDay:
-    """A yearly deadline, e.g. 30 November; 29 February falls on the 28th in common years."""
-
-    month: int
-    day: int
-
-    def in_year(self, year: int) -> date:
-        """This deadline's date in `year`."""
-        last = calendar.monthrange(year, self.month)[1]
-        return date(year, self.month, min(self.day, last))
-
-    def __str__(self) -> str:
-        return f"{self.month:02d}-{self.day:02d}"
-
-
-@dataclass(frozen=True)
-class CycleSettings:
-    """One `[[cycles]]` entry: the yearly deadlines of one standard the council runs."""
-
-    standard: str
-    """The standard as written (an id or alias); matched against the rule sets when used."""
-    self_due: MonthDay
-    council_due: MonthDay | None = None
-    """None: the council does not assess this standard on a calendar."""
-    covers: Covers = Covers.CURRENT_YEAR
-    applies_when: str | None = None
-    """A Hospitals-tab column (yes/no) that must be yes for the cycle to apply to a hospital;
-    None: it applies to every active hospital."""
-    exclude: tuple[str, ...] = ()
-    """Hospital ids the cycle never applies to."""
 
 
 @dataclass(frozen=True)
@@ -125,13 +93,13 @@ class AlertSettings:
         return moment >= start or moment < end
 
 
-def parse_cycles(items: object) -> tuple[CycleSettings, ...]:
+def parse_cycles(items: object) -> tuple[Cycle, ...]:
     """Validate the `[[cycles]]` array of tables."""
     if items is None:
         return ()
     if not isinstance(items, list) or not all(isinstance(x, Mapping) for x in items):
         raise ConfigError("[[cycles]] must be an array of tables: write [[cycles]] per standard")
-    cycles: list[CycleSettings] = []
+    cycles: list[Cycle] = []
     for index, item in enumerate(items, start=1):
         where = f"cycles[{index}]"
         for key in item:
@@ -155,7 +123,7 @@ def parse_cycles(items: object) -> tuple[CycleSettings, ...]:
         if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
             raise ConfigError(f"{where}.exclude must be a list of hospital ids")
         cycles.append(
-            CycleSettings(
+            Cycle(
                 standard=standard.strip(),
                 self_due=_month_day(item["self_due"], f"{where}.self_due"),
                 council_due=None

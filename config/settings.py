@@ -22,7 +22,7 @@ from hqsync.config.calendar_settings import (
     ALERT_KEYS,
     CALENDAR_ENV,
     AlertSettings,
-    CycleSettings,
+    Cycle,
     parse_alerts,
     parse_cycles,
 )
@@ -164,7 +164,7 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
-    cycles: tuple[CycleSettings, ...] = ()
+    cycles: tuple[Cycle, ...] = ()
     alerts: AlertSettings = field(default_factory=AlertSettings)
     path: Path | None = None
 

@@ -9,12 +9,12 @@ import pytest
 from hqsync.config.calendar_settings import (
     CHAT_WEBHOOK_ENV,
     EMAIL_PASSWORD_ENV,
-    MonthDay,
     split_addresses,
 )
 from hqsync.config.errors import ConfigError
 from hqsync.config.settings import settings_from_mapping
 from hqsync.config.vocabulary import AlertEvent, Covers
+from hqsync.scoring.cycles import MonthDay
 
 WEBHOOK = "https://chat.googleapis.com/v1/spaces/AAA/messages?key=SECRETKEY&token=SECRETTOKEN"
 ISSUE_CONFIG: dict[str, object] = {
