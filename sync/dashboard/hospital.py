@@ -248,7 +248,8 @@ CRITERIA_COLUMNS = (
     ColumnSpec("median", "number", width=12),
 )
 """A hospital's Criteria tab: one row per criterion of its latest self and council
-assessments, beside the median level of the province's other hospitals."""
+assessments, beside the province median of that criterion among assessments of the same
+standard and kind (`ProvinceMedians`: the overview's rule)."""
 
 
 def _criteria(
