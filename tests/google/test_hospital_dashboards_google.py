@@ -93,6 +93,8 @@ def test_hospital_dashboards_hold_only_their_hospital_and_rewrite_only_when_chan
     fake.reset_log()
     assert not pipeline.run_cycle(publish_always=True).failed
     assert fake.count(BATCH) == 0  # nothing changed, nothing written
+    dashboards = {overview, *hospitals.values()}
+    assert not [r for r in fake.requests() if r.spreadsheet_id in dashboards]  # nor read
 
     row = visible_finding(pipeline.engine, tabs, "BV03")
     tabs["Findings"][row][3] = "Không đạt"
