@@ -20,7 +20,6 @@ from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
 from hqsync.jobs.logs import redact
-from hqsync.jobs.publish import DashboardTarget, PublishReport, hospital_targets, publish_targets
 from hqsync.models import source_rows
 from hqsync.models.lease import lock_source
 from hqsync.models.runs import finish_run, last_run, source_failures, start_run
@@ -35,6 +34,7 @@ from hqsync.sync.interfaces import (
 )
 
 if TYPE_CHECKING:
+    from hqsync.jobs.publish import PublishReport
     from hqsync.sync.dashboard.document import Dashboard
     from hqsync.sync.ingest.counts import UpsertCounts
 
@@ -325,6 +325,7 @@ class Pipeline:
         A failing hospital dashboard does not stop the others; when any target failed, the
         publish run is recorded as failed and DashboardError names them.
         """
+        from hqsync.jobs.publish import DashboardTarget, hospital_targets, publish_targets
         from hqsync.models import results
         from hqsync.sync.dashboard import build_dashboard, load_dashboard_data
         from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
