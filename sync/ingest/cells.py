@@ -398,6 +398,25 @@ class Coercers:
         return parsed.astimezone(UTC)
 
 
+def clean_key(text: str) -> bool:
+    """True when `text` is a key cell's own key as it is: `_key` would return it unchanged
+    and it holds no control character (plain printable ASCII, no space, no Excel `_xHHHH_`
+    escape, no leading apostrophe, no formula error). Most keys are: they skip cleaning."""
+    return (
+        text.isascii()
+        and text.isprintable()
+        and text[:1] not in _NOT_FIRST
+        and " " not in text
+        and "_x" not in text
+    )
+
+
+_NOT_FIRST = frozenset({"", "'", "#"})
+"""Starts of a key `clean_key` leaves to the general road: empty, the apostrophe Sheets uses to
+force text, and the formula errors (all start with '#')."""
+assert all(error.startswith("#") for error in FORMULA_ERRORS)
+
+
 def cell_key(
     parse: Callable[[CellValue], str | None], row: Sequence[CellValue], index: int
 ) -> str | None:
