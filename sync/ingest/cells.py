@@ -451,6 +451,14 @@ def blank(value: CellValue) -> bool:
     return not clean_text(value)
 
 
+def _finite(row: Sequence[CellValue]) -> bool:
+    """True when every float cell of `row` is finite (one sum in C for the common case)."""
+    try:
+        return math.isfinite(math.fsum([value for value in row if type(value) is float]))
+    except (OverflowError, ValueError):  # huge finite values, or inf - inf: look one by one
+        return all(math.isfinite(v) for v in row if type(v) is float)
+
+
 def raw_and_extra(
     match: HeaderMatch, row: Sequence[CellValue]
 ) -> tuple[dict[str, JsonCell], dict[str, JsonCell]]:
@@ -467,10 +475,12 @@ def raw_and_extra(
             fast = cast(dict[str, JsonCell], dict(zip(names, row, strict=False)))  # padded below
             if length < width:
                 fast.update(dict.fromkeys(names[length:]))
-            if float in types:
+            if float in types and not _finite(row):
                 for name, value in fast.items():
                     if type(value) is float and not math.isfinite(value):
                         fast[name] = None
+            if not match.extra:
+                return fast, {}
             return fast, {name: fast[name] for name in match.extra}
     raw: dict[str, JsonCell] = {
         names[i]: (json_safe(row[i]) if i < length else None) for i in range(width)

@@ -249,6 +249,7 @@ class _TabParser:
         limits = FIELD_LENGTHS[kind]
         self.limits = tuple(limits.get(name) for name, *_ in self.plan)
         self.key_limit = limits.get(self.key_field)
+        self.has_children = kind != TabKind.FINDINGS
         self.clean: list[Values | None] | None = None
         """Per data row, its values when it reads cleanly (see `clean_values`), on a sync that
         parses every row; None: read row by row."""
@@ -289,7 +290,7 @@ class _TabParser:
         )
         scan, memo_hashes = self.scan, self.memo_hashes
         in_place = scan if scan is not None and scan.has_previous else None
-        has_children = self.tab.kind != TabKind.FINDINGS
+        has_children = self.has_children
         own_key, own_key_index = self.ctx.coerce.own_key, self.tab.match.fields[self.key_field]
         if not known_by_hash and in_place is None:  # every row is parsed: a column at a time
             self.clean = clean_values(
@@ -404,7 +405,8 @@ class _TabParser:
         if problems:  # `check` changed nothing it does not set again on the general road
             return False
         self.seen[key] = row_number
-        self.parents[key] = Parent(row_number, rule_set=rule_set)
+        if self.has_children:  # findings are no one's parents
+            self.parents[key] = Parent(row_number, rule_set=rule_set)
         raw, extra = raw_and_extra(self.tab.match, row)
         self.stored.append(SourceRow(key, row_number, values, raw, extra, digest))
         if self.memo_hashes is not None:
