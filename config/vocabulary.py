@@ -126,6 +126,7 @@ class Job(StrEnum):
     SYNC = "sync"
     SCORE = "score"
     PUBLISH = "publish"
+    ALERTS = "alerts"
 
 
 class RunOutcome(StrEnum):
@@ -196,6 +197,18 @@ class Channel(StrEnum):
 
     EMAIL = "email"
     GOOGLE_CHAT = "google_chat"
+
+
+CHAT_SPACE = "space"
+"""The recipient of a Google Chat delivery as the store names it: the department's space (the
+webhook's URL holds a key and a token, so it is never stored)."""
+
+
+class DeliveryOutcome(StrEnum):
+    """How delivering one alert to one recipient went (a failed one is retried next run)."""
+
+    SENT = "sent"
+    FAILED = "failed"
 
 
 SERIAL_EPOCH = datetime(1899, 12, 30)

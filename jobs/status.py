@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from hqsync.config.settings import Settings
 from hqsync.config.utils import redact_url
-from hqsync.config.vocabulary import TAB_KINDS, DashboardOutcome, Job, RunOutcome
+from hqsync.config.vocabulary import TAB_KINDS, Channel, DashboardOutcome, Job, RunOutcome
 from hqsync.models.lease import WRITER, current_lease
 from hqsync.models.runs import last_run, last_runs, recent_runs
 from hqsync.models.store import head_revision, schema_version
@@ -29,8 +29,9 @@ def status_report(
     """The `status --format json` object: database, leader, next_runs, runs (the `limit` most
     recent), and beside them writer (who writes now), last_runs (the newest run of every job
     and source, however old), last_failure, last_publish (the newest successful one), schema
-    (the store's version and the one this hqsync expects) and dashboards (every dashboard
-    target's last publish: target, hospital_id, outcome, updated_at, error)."""
+    (the store's version and the one this hqsync expects), dashboards (every dashboard
+    target's last publish: target, hospital_id, outcome, updated_at, error) and alerts (the
+    channels, quiet hours, last alerts run, deliveries sent, and those failing: retried)."""
     now = now or utcnow()
     lease = current_lease(engine, now)
     writer = current_lease(engine, now, WRITER)
@@ -54,6 +55,7 @@ def status_report(
         "last_publish": last_publish.as_json() if last_publish else None,
         "schema": {"version": version, "expected": head_revision()},
         "dashboards": _dashboards(engine),
+        "alerts": _alerts(settings, engine),
     }
 
 
@@ -69,6 +71,53 @@ def _dashboards(engine: Engine) -> list[dict[str, Any]]:
     except SQLAlchemyError:
         return []
     return [state.as_json() for state in states.values()]
+
+
+def _alerts(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """The alerts' state: channels (never the webhook: it holds a key and a token), quiet
+    hours, the last alerts run, how many deliveries were sent, and each recipient whose
+    deliveries fail (retried on every run). Empty lists before the store has the table."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hqsync.models.alerts import failing_deliveries, sent_count
+
+    config = settings.alerts
+    channels = [
+        str(channel)
+        for channel, on in (
+            (Channel.EMAIL, config.email),
+            (Channel.GOOGLE_CHAT, config.google_chat),
+        )
+        if on is not None
+    ]
+    try:
+        failing = failing_deliveries(engine)
+        sent = sent_count(engine)
+    except SQLAlchemyError:
+        failing, sent = [], 0
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    for state in failing:
+        grouped.setdefault((state.channel, state.recipient), []).append(state)
+    last = last_run(engine, job=Job.ALERTS)
+    quiet = config.quiet_hours
+    return {
+        "channels": channels,
+        "events": [str(e) for e in config.events],
+        "quiet_hours": f"{quiet[0]:%H:%M}-{quiet[1]:%H:%M}" if quiet else None,
+        "last_run": last.as_json() if last else None,
+        "sent": sent,
+        "failing": [
+            {
+                "channel": channel,
+                "recipient": recipient,
+                "alerts": len(states),
+                "attempts": max(s.attempts for s in states),
+                "since": min(s.first_attempt_at for s in states).isoformat(),
+                "error": max(states, key=lambda s: s.last_attempt_at).error,
+            }
+            for (channel, recipient), states in grouped.items()
+        ],
+    }
 
 
 def render_status(report: dict[str, Any], now: datetime | None = None, width: int = 120) -> str:
@@ -114,6 +163,7 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
         console.print("Next runs: none scheduled (no daemon leads)", highlight=False)
 
     _print_dashboards(console, report.get("dashboards") or [], now)
+    _print_alerts(console, report.get("alerts") or {}, now)
     runs = report.get("runs") or []
     if not runs and not report.get("last_runs"):
         console.print("\nNo runs recorded yet.", highlight=False)
@@ -200,6 +250,32 @@ def _print_dashboards(console: Any, dashboards: list[dict[str, Any]], now: datet
         if item["error"]:
             line += f": {item['error']}"
         console.print(line, highlight=False, soft_wrap=True)
+
+
+def _print_alerts(console: Any, alerts: dict[str, Any], now: datetime) -> None:
+    """The alerts' channels, last run and failing recipients (nothing when never set up)."""
+    last = alerts.get("last_run")
+    if not alerts.get("channels") and not last and not alerts.get("failing"):
+        return
+    channels = " + ".join(alerts.get("channels") or []) or "no channel configured"
+    quiet = f", quiet {alerts['quiet_hours']}" if alerts.get("quiet_hours") else ""
+    if last:
+        started = _when(datetime.fromisoformat(last["started_at"]), now)
+        rows = last.get("rows") or {}
+        ran = f"last run {started} {last['outcome']} ({rows.get('sent', 0)} digest(s) sent)"
+    else:
+        ran = "not run yet"
+    line = f"Alerts:    {channels}{quiet}; {ran}; {alerts.get('sent', 0)} delivery(ies) in all"
+    console.print(line, highlight=False)
+    for item in alerts.get("failing") or []:
+        who = "Google Chat space" if item["channel"] == Channel.GOOGLE_CHAT else item["recipient"]
+        since = _when(datetime.fromisoformat(item["since"]), now)
+        console.print(
+            f"  NOT DELIVERED to {who}: {item['alerts']} alert(s), {item['attempts']} "
+            f"attempt(s) since {since}: {item['error']} (retried on the next run)",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _short(when: datetime) -> str:

@@ -86,6 +86,23 @@ FIELDS: Mapping[str, tuple[FieldSpec, ...]] = MappingProxyType(
                 "dashboard",
                 ("bang dieu khien", "dashboard url", "dashboard link", "dashboard spreadsheet"),
             ),
+            FieldSpec(
+                "email",
+                False,
+                "Email lãnh đạo",
+                "email",
+                (
+                    "email lanh dao",
+                    "email",
+                    "e-mail",
+                    "leader email",
+                    "leaders email",
+                    "leader emails",
+                    "email giam doc",
+                    "thu dien tu",
+                    "dia chi email",
+                ),
+            ),
         ),
         TabKind.ASSESSMENTS: (
             FieldSpec(
