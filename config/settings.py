@@ -271,9 +271,10 @@ def settings_from_mapping(
                 raise ConfigError(f"unknown config key {name}.{key}; known: {', '.join(keys)}")
         sections[name] = section
 
-    db = sections["database"]
     database = DatabaseSettings(
-        url=_resolve_db_url(_str(db, "database", "url", DatabaseSettings.url), base)
+        url=_resolve_db_url(
+            _str(sections["database"], "database", "url", DatabaseSettings.url), base
+        )
     )
     g = sections["google"]
     credentials = _opt_str(g, "google", "credentials")
@@ -286,27 +287,47 @@ def settings_from_mapping(
         timeout_s=_positive(g, "google", "timeout_s", 60.0),
         requests_per_minute=int(_positive(g, "google", "requests_per_minute", 60)),
     )
-    sources = _sources(raw.get("sources", []), base)
-    d = sections["dashboard"]
-    dash_backend = Backend(_choice(d, "dashboard", "backend", tuple(Backend), Backend.XLSX))
-    dash_sheet = _str(d, "dashboard", "spreadsheet", "dashboard.xlsx")
-    dashboard = DashboardSettings(
-        backend=dash_backend,
-        spreadsheet=(
-            str(_resolve_path(dash_sheet, base))
-            if dash_backend == Backend.XLSX
-            else spreadsheet_id(dash_sheet)
-        ),
-        language=Language(_choice(d, "dashboard", "language", tuple(Language), Language.VI)),
-    )
-    dashboard = replace(dashboard, hospitals=_hospital_dashboards(dashboard, d, base))
     s = sections["schedule"]
     schedule = ScheduleSettings(
         sync_every=parse_duration(s.get("sync_every", "10m"), "schedule.sync_every"),
         publish_cron=_cron(_str(s, "schedule", "publish_cron", "0 6 * * *")),
         timezone=_timezone(_str(s, "schedule", "timezone", "Asia/Ho_Chi_Minh")),
     )
-    sc = sections["scoring"]
+    dm = sections["daemon"]
+    daemon = DaemonSettings(
+        lease_s=_positive(dm, "daemon", "lease_s", 60.0),
+        misfire_grace_s=_positive(dm, "daemon", "misfire_grace_s", 300.0),
+    )
+    return Settings(
+        database=database,
+        google=google,
+        sources=_sources(raw.get("sources", []), base),
+        dashboard=_dashboard(sections["dashboard"], base),
+        schedule=schedule,
+        scoring=_scoring(sections["scoring"], base),
+        daemon=daemon,
+        cycles=parse_cycles(raw.get("cycles")),
+        alerts=parse_alerts(sections["alerts"], env),
+        path=path,
+    )
+
+
+def _dashboard(d: Mapping[str, Any], base: Path) -> DashboardSettings:
+    """`[dashboard]` and its `[dashboard.hospitals]`."""
+    backend = Backend(_choice(d, "dashboard", "backend", tuple(Backend), Backend.XLSX))
+    sheet = _str(d, "dashboard", "spreadsheet", "dashboard.xlsx")
+    dashboard = DashboardSettings(
+        backend=backend,
+        spreadsheet=(
+            str(_resolve_path(sheet, base)) if backend == Backend.XLSX else spreadsheet_id(sheet)
+        ),
+        language=Language(_choice(d, "dashboard", "language", tuple(Language), Language.VI)),
+    )
+    return replace(dashboard, hospitals=_hospital_dashboards(dashboard, d, base))
+
+
+def _scoring(sc: Mapping[str, Any], base: Path) -> ScoringSettings:
+    """`[scoring]`: extra rule-set folders and whether incomplete assessments are ranked."""
     dirs = sc.get("rule_set_dirs", [])
     if isinstance(dirs, str):
         dirs = [dirs]
@@ -319,26 +340,9 @@ def settings_from_mapping(
         raise ConfigError(
             f"scoring.rank_incomplete = {rank_incomplete!r}: must be true or false (no quotes)"
         )
-    scoring = ScoringSettings(
+    return ScoringSettings(
         rule_set_dirs=tuple(str(_resolve_path(x, base)) for x in dirs),
         rank_incomplete=rank_incomplete,
-    )
-    dm = sections["daemon"]
-    daemon = DaemonSettings(
-        lease_s=_positive(dm, "daemon", "lease_s", 60.0),
-        misfire_grace_s=_positive(dm, "daemon", "misfire_grace_s", 300.0),
-    )
-    return Settings(
-        database=database,
-        google=google,
-        sources=sources,
-        dashboard=dashboard,
-        schedule=schedule,
-        scoring=scoring,
-        daemon=daemon,
-        cycles=parse_cycles(raw.get("cycles")),
-        alerts=parse_alerts(sections["alerts"], env),
-        path=path,
     )
 
 
