@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from hqsync.config.calendar_settings import ChatSettings, address_problem, split_addresses
-from hqsync.config.errors import HqsyncError, StoreError
+from hqsync.config.errors import ConfigError, HqsyncError, StoreError
 from hqsync.config.settings import Settings
 from hqsync.config.vocabulary import (
     AlertEvent,
@@ -39,6 +39,7 @@ from hqsync.models.alerts import (
     load_contacts,
     record_deliveries,
 )
+from hqsync.models.cycles import load_cycle_states
 from hqsync.models.runs import finish_run, source_failures, start_run
 from hqsync.models.store import head_revision, schema_version
 from hqsync.scoring.ruleset import RuleSet
@@ -54,7 +55,7 @@ from hqsync.sync.alerts.digest import (
     plan_digests,
     render,
 )
-from hqsync.sync.alerts.events import Alert, score_alerts, source_alerts
+from hqsync.sync.alerts.events import Alert, cycle_alerts, score_alerts, source_alerts
 from hqsync.sync.alerts.mail import Mailer
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,8 @@ def run_alerts(
         )
     with engine.connect() as conn:
         contacts = load_contacts(conn)
-        alerts = _detect(settings, conn, rule_sets, contacts, local)
+    alerts = _detect(settings, engine, rule_sets, contacts, local)
+    with engine.connect() as conn:
         states = delivery_states(conn, {a.key for a in alerts})
     delivered = {k for k, s in states.items() if s.outcome == DeliveryOutcome.SENT}
     leaders, skipped = leader_addresses(settings, contacts)
@@ -192,26 +194,40 @@ def run_alerts(
 
 def _detect(
     settings: Settings,
-    conn: Connection,
+    engine: Engine,
     rule_sets: Mapping[str, RuleSet],
     contacts: Sequence[HospitalContact],
     local: datetime,
 ) -> list[Alert]:
-    """The events that hold now, of the configured kinds, about live, active hospitals."""
+    """The events that hold now (`local`: the schedule's time zone), of the configured kinds,
+    about live, active hospitals."""
     from hqsync.scoring import compare_assessments
 
     wanted = set(settings.alerts.events)
     alerts: list[Alert] = []
     if wanted & {AlertEvent.BAND_DROP, AlertEvent.BASIC_FAILED}:
-        scores, criteria = results.load_results(conn)
+        with engine.connect() as conn:
+            scores, criteria = results.load_results(conn)
         comparisons = compare_assessments(
             scores, criteria, rank_incomplete=settings.scoring.rank_incomplete
         ).assessments
         alerts += score_alerts(comparisons, rule_sets)
+    if wanted & {AlertEvent.DUE_SOON, AlertEvent.OVERDUE} and settings.cycles:
+        try:
+            states = load_cycle_states(
+                engine,
+                settings.cycles,
+                rule_sets,
+                local.date(),
+                timezone=settings.schedule.timezone,
+            )
+        except ConfigError as exc:  # the other events are still told
+            log.error("alerts: no due_soon / overdue events: %s", exc)
+        else:
+            alerts += cycle_alerts(states, local.date(), settings.alerts.due_soon_days)
     if AlertEvent.SOURCE_FAILED in wanted:
         configured = {s.name for s in settings.sources}
-        failures = source_failures(conn)
-        alerts += source_alerts(f for f in failures if f.source in configured)
+        alerts += source_alerts(f for f in source_failures(engine) if f.source in configured)
     active = {c.hospital_id for c in contacts if c.active is not False}
     return [
         a

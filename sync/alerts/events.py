@@ -21,9 +21,17 @@ from typing import Any
 
 import pandas as pd
 
-from hqsync.config.vocabulary import AlertEvent, AssessmentKind, Method, Status
+from hqsync.config.vocabulary import (
+    AlertEvent,
+    AssessmentKind,
+    DueState,
+    Method,
+    Status,
+    Submission,
+)
 from hqsync.models.results import split_key
 from hqsync.models.runs import SourceFailure
+from hqsync.scoring.cycles import HospitalCycle
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.dashboard.loader import is_missing
 
@@ -112,6 +120,33 @@ def _fell_band(rule_set: RuleSet, row: Mapping[str, Any]) -> bool:
     if is_missing(band) or is_missing(previous) or band not in minima or previous not in minima:
         return False
     return minima[str(band)] < minima[str(previous)]
+
+
+def cycle_alerts(states: Iterable[HospitalCycle], today: date, due_soon_days: int) -> list[Alert]:
+    """`due_soon` and `overdue` events: a deadline of the current cycle within
+    `due_soon_days`, or past, with its assessment missing or only drafted. One key per
+    hospital, cycle year and kind: each is told once (due soon first, overdue later)."""
+    alerts: list[Alert] = []
+    for state in states:
+        for kind in state.kinds:
+            where = state.due_state(kind, today, due_soon_days)
+            if where not in (DueState.DUE_SOON, DueState.OVERDUE):
+                continue
+            event = AlertEvent.DUE_SOON if where == DueState.DUE_SOON else AlertEvent.OVERDUE
+            alerts.append(
+                Alert(
+                    key=f"{event}:{state.standard}:{state.year}:{kind}:{state.hospital_id}",
+                    event=event,
+                    hospital_id=state.hospital_id,
+                    standard=state.standard,
+                    kind=kind,
+                    due=state.due(kind),
+                    days_left=state.days_left(kind, today),
+                    year=state.covered_year,
+                    drafted=state.state(kind) == Submission.DRAFT_ONLY,
+                )
+            )
+    return alerts
 
 
 def source_alerts(failures: Iterable[SourceFailure]) -> list[Alert]:

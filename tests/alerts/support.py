@@ -310,6 +310,7 @@ def alert_settings(
     email: dict[str, Any] | None = None,
     language: str = "vi",
     google: bool = True,
+    cycles: list[dict[str, Any]] | None = None,
 ) -> Settings:
     """Settings of the province: xlsx source, Google dashboards (so messages carry links;
     `google` False: workbooks, which a cycle can publish),
@@ -337,6 +338,7 @@ def alert_settings(
             "hospitals": {"BV01": "BV01-sheet-id" if google else "bv01.xlsx"},
         },
         "alerts": alerts,
+        "cycles": cycles or [],
     }
     return settings_from_mapping(
         data, {"HQSYNC_ALERTS_EMAIL_PASSWORD": PASSWORD}, base_dir=directory
