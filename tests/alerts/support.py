@@ -107,7 +107,7 @@ def start_smtp(
     def authenticator(server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
         assert isinstance(auth_data, LoginPassword)
         box.logins.append((auth_data.login, auth_data.password))
-        return AuthResult(success=auth_data.password == PASSWORD.encode())
+        return AuthResult(success=auth_data.password == PASSWORD.encode(), handled=False)
 
     port = free_port()
     kwargs: dict[str, Any] = {}
