@@ -113,14 +113,16 @@ def run_alerts(
     engine: Engine,
     rule_sets: Mapping[str, RuleSet],
     *,
-    now: datetime,
+    clock: Callable[[], datetime],
     holder: str,
     dry_run: bool = False,
     senders: Senders | None = None,
 ) -> AlertsReport:
-    """Detect the events that hold now and send every recipient its digest of those it was
-    not told yet (nothing when `dry_run`, during the quiet hours, or with no channel)."""
+    """Detect the events that hold now (`clock()`) and send every recipient its digest of
+    those it was not told yet (nothing when `dry_run`, during the quiet hours, or with no
+    channel)."""
     config = settings.alerts
+    now = clock()
     zone = ZoneInfo(settings.schedule.timezone)
     local = now.astimezone(zone)
     if dry_run and schema_version(engine) != head_revision():
@@ -157,39 +159,51 @@ def run_alerts(
     run_id = start_run(engine, Job.ALERTS, holder, None, now)
     try:
         done = _send(settings, digests, context, states, senders or Senders())
-        attempts = [
-            DeliveryAttempt(
-                a.key, d.digest.channel, d.digest.recipient, a.event, a.hospital_id, d.error
-            )
-            for d in done
-            for a in d.digest.alerts
-        ]
-        failed = [d for d in done if d.error is not None]
-        with engine.begin() as conn:
-            record_deliveries(conn, attempts, now)
-            finish_run(
-                conn,
-                run_id,
-                RunOutcome.FAILED if failed else RunOutcome.OK,
-                rows={
-                    "alerts": len(alerts),
-                    "digests": len(done),
-                    "sent": len(done) - len(failed),
-                    "failed": len(failed),
-                },
-                error=_failure_summary(failed, len(done)) if failed else None,
-                finished_at=now,
-            )
+        _record(engine, run_id, len(alerts), done, clock)
     except Exception as exc:
         error = redact(str(exc) if isinstance(exc, HqsyncError) else f"{type(exc).__name__}: {exc}")
-        finish_run(engine, run_id, RunOutcome.FAILED, error=error)
+        finish_run(engine, run_id, RunOutcome.FAILED, error=error, finished_at=clock())
         raise
+    return AlertsReport(tuple(alerts), tuple(done), True, None, skipped, run_id)
+
+
+def _record(
+    engine: Engine,
+    run_id: int,
+    holding: int,
+    done: Sequence[Delivered],
+    clock: Callable[[], datetime],
+) -> None:
+    """Store every delivery of this run and finish its run (one transaction), then log them."""
+    attempts = [
+        DeliveryAttempt(
+            a.key, d.digest.channel, d.digest.recipient, a.event, a.hospital_id, d.error
+        )
+        for d in done
+        for a in d.digest.alerts
+    ]
+    failed = [d for d in done if d.error is not None]
+    now = clock()
+    with engine.begin() as conn:
+        record_deliveries(conn, attempts, now)
+        finish_run(
+            conn,
+            run_id,
+            RunOutcome.FAILED if failed else RunOutcome.OK,
+            rows={
+                "alerts": holding,
+                "digests": len(done),
+                "sent": len(done) - len(failed),
+                "failed": len(failed),
+            },
+            error=_failure_summary(failed, len(done)) if failed else None,
+            finished_at=now,
+        )
     for item in done:
         if item.error is None:
             log.info("alerts: %d sent to %s", len(item.digest.alerts), _who(item.digest))
         else:
             log.warning("alerts: not delivered to %s: %s", _who(item.digest), item.error)
-    return AlertsReport(tuple(alerts), tuple(done), True, None, skipped, run_id)
 
 
 def _detect(
@@ -229,11 +243,12 @@ def _detect(
         configured = {s.name for s in settings.sources}
         alerts += source_alerts(f for f in source_failures(engine) if f.source in configured)
     active = {c.hospital_id for c in contacts if c.active is not False}
-    return [
-        a
+    kept = {  # by key: a hospital id listed by two sources is one hospital's event once
+        a.key: a
         for a in alerts
         if a.event in wanted and (a.hospital_id is None or a.hospital_id in active)
-    ]
+    }
+    return list(kept.values())
 
 
 def leader_addresses(

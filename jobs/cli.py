@@ -429,7 +429,7 @@ def alerts(config_path: Path | None, dry_run: bool, no_wait: bool, log_format: s
                 ctx.settings,
                 engine,
                 load_rule_sets(ctx.settings.scoring.rule_set_dirs),
-                now=utcnow(),
+                clock=utcnow,
                 holder="dry-run",
                 dry_run=True,
             )

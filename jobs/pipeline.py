@@ -441,7 +441,7 @@ class Pipeline:
             self.settings,
             self.engine,
             self.rule_sets,
-            now=self.clock(),
+            clock=self.clock,
             holder=self.holder,
             dry_run=dry_run,
             senders=self._alert_senders,

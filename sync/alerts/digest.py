@@ -171,7 +171,10 @@ def render(digest: Digest, context: RenderContext, problems: Sequence[Problem] =
         tail.append(words["overview"].format(link=context.overview_link))
     tail.append(words["footer"])
     if digest.channel == Channel.GOOGLE_CHAT:
-        return Message(subject, _fit(intro, blocks, tail, count, words["more"]))
+        text = _fit(intro, blocks, tail, count, words["more"])
+        # Chat reads <users/all> as "notify everyone" and <url|text> as a link: a name typed
+        # into a sheet must not do either.
+        return Message(subject, text.replace("<", "‹").replace(">", "›"))
     text = "\n\n".join(["\n".join(b) for b in [[intro], *blocks, tail]])
     return Message(subject, text + "\n")
 

@@ -194,3 +194,16 @@ def test_the_config_wins_over_the_email_column(tmp_path):
         "BV03": ("c@bv03.example",),
     }
     assert skipped == (("BV03", "nobody"),)
+
+
+def test_a_name_cannot_mention_everyone_in_the_chat_space():
+    rule_sets = load_rule_sets(())
+    name = "<users/all> Bệnh viện <https://evil.example|bấm vào đây>"
+    context = RenderContext(
+        Language.VI, {"BV01": HospitalView("BV01", name)}, rule_sets, ZoneInfo("Asia/Ho_Chi_Minh")
+    )
+    audience = Audience(leaders={}, ops=("ops@x.example",), email=True, chat=True)
+    chat, mail = plan_digests([_alert("a", "BV01")], audience, set())
+    text = render(chat, context).text
+    assert "<" not in text and ">" not in text and "‹users/all›" in text
+    assert name in render(mail, context).text  # plain text mail shows it as it is
