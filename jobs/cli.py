@@ -486,6 +486,7 @@ def check(config_path: Path | None) -> None:
 
     with _errors_to_exit_codes() as guard:
         ctx = guard.open(config_path, "human")
+        _check_cycles(ctx.settings)
         report = run_check(ctx.settings, database_url=ctx.url)
         click.echo(render_check(report))
         _echo_sharing(ctx.settings)
@@ -494,6 +495,17 @@ def check(config_path: Path | None) -> None:
             where = "" if database.url in database.detail else f"{database.url}: "
             click.echo(f"hqsync: {where}{database.detail}", err=True)
         sys.exit(0 if report.ok else 1)
+
+
+def _check_cycles(settings: Settings) -> None:
+    """ConfigError (exit 2) when a `[[cycles]]` standard names no rule set."""
+    if not settings.cycles:
+        return
+    from hqsync.config.ruleset_loader import load_rule_sets
+    from hqsync.scoring.cycles import check_cycles, standard_resolver
+
+    rule_sets = load_rule_sets(settings.scoring.rule_set_dirs)
+    check_cycles(settings.cycles, standard_resolver(rule_sets), rule_sets)
 
 
 def _echo_sharing(settings: Settings) -> None:
