@@ -286,6 +286,7 @@ def run(
     if not once:
         with _errors_to_exit_codes() as guard:
             ctx = guard.open(config_path, log_format, verbose)
+            _check_cycles(ctx.settings)  # a bad [[cycles]] stops the daemon now, not at publish
             from hqsync.jobs.daemon import run_daemon
 
             engine = ctx.engine()
@@ -293,6 +294,7 @@ def run(
             sys.exit(run_daemon(ctx.settings, engine, pipeline, pipeline.holder))
     with _errors_to_exit_codes(stop_signals=True) as guard:
         ctx = guard.open(config_path, log_format, verbose)
+        _check_cycles(ctx.settings)
         engine = ctx.engine()
         with ctx.writing(no_wait), _progress(sys.stderr.isatty()) as progress:
             pipeline = Pipeline(ctx.settings, engine, holder=ctx.holder, progress=progress)

@@ -59,33 +59,24 @@ def progress_tables(
         return ()
     kinds = _kinds(report)
     columns = _columns(OVERVIEW_LEADING, kinds, labels)
-    rows: list[tuple[CellValue, ...]] = []
-    fills: dict[tuple[int, int], str] = {}
-    for counts in report.counts:
-        cells = _count_cells(counts, kinds, labels, rule_sets)
-        for key in ("standard", "hospital"):
-            fills[(len(rows), columns.index(key))] = PROGRESS_TOTAL_COLOUR
-        rows.append(columns.row(cells))
-    for state in sorted(report.states, key=lambda s: _order(s, report, rule_sets)):
-        cells = {
-            "standard": standard_name(rule_sets, state.standard),
-            "hospital": state.name or state.hospital_id,
-            "hospital_id": state.hospital_id,
-            **_state_cells(state, kinds, report, labels),
-        }
-        _fill_statuses(fills, len(rows), state, kinds, report, columns)
-        rows.append(columns.row(cells))
+    rows = [columns.row(_count_cells(c, kinds, labels, rule_sets)) for c in report.counts]
+    fills = {
+        (row, columns.index(key)): PROGRESS_TOTAL_COLOUR
+        for row in range(len(rows))
+        for key in ("standard", "hospital")
+    }
     return (
-        Table(
-            key="progress",
-            title=labels["progress"],
-            columns=columns.columns,
-            rows=tuple(rows),
+        _progress_table(
+            report,
+            report.states,
+            columns,
+            labels,
+            rule_sets,
+            rows=rows,
             fills=fills,
             # The counts stay in view above the hospitals; a filter would sort them in.
             freeze_rows=1 + len(report.counts),
             freeze_columns=2,
-            filter=False,
         ),
     )
 
@@ -99,28 +90,49 @@ def hospital_progress_tables(
     """A hospital's own Progress tab: its states and deadlines only; () without cycles."""
     if report is None:
         return ()
+    columns = _columns(HOSPITAL_LEADING, _kinds(report), labels)
+    states = report.of_hospital(hospital_id)
+    return (_progress_table(report, states, columns, labels, rule_sets),)
+
+
+def _progress_table(
+    report: CycleReport,
+    states: Sequence[HospitalCycle],
+    columns: Columns,
+    labels: Mapping[str, str],
+    rule_sets: Mapping[str, RuleSet],
+    *,
+    rows: Sequence[tuple[CellValue, ...]] = (),
+    fills: Mapping[tuple[int, int], str] | None = None,
+    freeze_rows: int = 1,
+    freeze_columns: int = 0,
+) -> Table:
+    """A Progress tab: `rows` (the counts, if any), then one row per state in progress order
+    (overdue, due soon, the rest; by name), each status cell coloured by its due state."""
     kinds = _kinds(report)
-    columns = _columns(HOSPITAL_LEADING, kinds, labels)
-    rows: list[tuple[CellValue, ...]] = []
-    fills: dict[tuple[int, int], str] = {}
-    own = sorted(report.of_hospital(hospital_id), key=lambda s: _order(s, report, rule_sets))
-    for state in own:
+    body = list(rows)
+    colours = dict(fills or {})
+    for state in sorted(states, key=lambda s: _order(s, report, rule_sets)):
         cells = {
             "standard": standard_name(rule_sets, state.standard),
+            "hospital": state.name or state.hospital_id,
+            "hospital_id": state.hospital_id,
             **_state_cells(state, kinds, report, labels),
         }
-        _fill_statuses(fills, len(rows), state, kinds, report, columns)
-        rows.append(columns.row(cells))
-    return (
-        Table(
-            key="progress",
-            title=labels["progress"],
-            columns=columns.columns,
-            rows=tuple(rows),
-            fills=fills,
-            freeze_rows=1,
-            filter=False,
-        ),
+        for kind in state.kinds:
+            colour = DUE_COLOURS.get(state.due_state(kind, report.today, report.due_soon_days))
+            if colour:
+                colours[(len(body), columns.index(f"{KIND_PREFIX[kind]}_status"))] = colour
+        body.append(columns.row({k: v for k, v in cells.items() if k in columns.keys}))
+    return Table(
+        key="progress",
+        title=labels["progress"],
+        columns=columns.columns,
+        rows=tuple(body),
+        fills=colours,
+        freeze_rows=freeze_rows,
+        freeze_columns=freeze_columns,
+        filter=False,
     )
 
 
@@ -197,23 +209,6 @@ def status_text(
 
 def _days(count: int, labels: Mapping[str, str]) -> str:
     return labels["one_day"] if count == 1 else labels["n_days"].format(n=count)
-
-
-def _fill_statuses(  # noqa: PLR0917 (one row's place and what colours it)
-    fills: dict[tuple[int, int], str],
-    row: int,
-    state: HospitalCycle,
-    kinds: Sequence[AssessmentKind],
-    report: CycleReport,
-    columns: Columns,
-) -> None:
-    """Colour each status cell of one row by its due state."""
-    for kind in kinds:
-        if kind not in state.kinds:
-            continue
-        colour = DUE_COLOURS.get(state.due_state(kind, report.today, report.due_soon_days))
-        if colour:
-            fills[(row, columns.index(f"{KIND_PREFIX[kind]}_status"))] = colour
 
 
 def _count_cells(

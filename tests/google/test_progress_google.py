@@ -27,12 +27,9 @@ from tests.dashboard.progress_support import (
 )
 from tests.fake_google import FakeGoogle
 from tests.google.conftest import READER
+from tests.google.test_hospital_dashboards_google import _texts, no_sleep
 
 BATCH = "spreadsheets.batchUpdate"
-
-
-def no_sleep(_seconds: float) -> None:
-    """Backoff and pacing waits cost no time in tests."""
 
 
 def _rows(fake: FakeGoogle, sid: str, tab: str) -> list[dict[str, Any]]:
@@ -41,15 +38,6 @@ def _rows(fake: FakeGoogle, sid: str, tab: str) -> list[dict[str, Any]]:
         {h: (v if v != "" else None) for h, v in zip(values[0], r, strict=False)}
         for r in values[1:]
     ]
-
-
-def _texts(fake: FakeGoogle, sid: str) -> list[str]:
-    texts: list[str] = []
-    for tab in fake.tabs(sid):
-        texts.append(tab)
-        for row in fake.sheet_values(sid, tab, value_render="FORMATTED_VALUE"):
-            texts.extend(str(v) for v in row if v not in (None, ""))
-    return texts
 
 
 def test_progress_on_google_dashboards(fake: FakeGoogle, settings: GoogleSettings, tmp_path: Path):

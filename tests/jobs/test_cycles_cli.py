@@ -1,11 +1,12 @@
-"""`hqsync check` refuses a cycle naming an unknown standard; `hqsync status` prints the cycles'
-counts (text and `--format json`, key `cycles`)."""
+"""`hqsync check` and `run` refuse a cycle naming an unknown standard; `hqsync status` prints
+the cycles' counts (text and `--format json`, key `cycles`)."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from hqsync.jobs.cli import cli
@@ -32,9 +33,12 @@ def _deployment(directory: Path, second: str) -> Path:
     return config
 
 
-def test_check_names_a_cycle_whose_standard_no_rule_set_knows(tmp_path: Path):
+@pytest.mark.parametrize("command", [["check"], ["run", "--once"]])
+def test_a_cycle_whose_standard_no_rule_set_knows_stops_check_and_run(
+    tmp_path: Path, command: list[str]
+):
     config = _deployment(tmp_path, "TT 99")
-    result = CliRunner().invoke(cli, ["check", "--config", str(config)])
+    result = CliRunner().invoke(cli, [*command, "--config", str(config)])
     assert result.exit_code == 2, result.output
     (line,) = [x for x in result.stderr.splitlines() if x.startswith("hqsync: ")]
     assert "cycles[2].standard = 'TT 99': no rule set has that id or alias" in line
