@@ -286,6 +286,7 @@ def run(
     if not once:
         with _errors_to_exit_codes() as guard:
             ctx = guard.open(config_path, log_format, verbose)
+            _check_cycles(ctx.settings)  # a bad [[cycles]] stops the daemon now, not at publish
             from hqsync.jobs.daemon import run_daemon
 
             engine = ctx.engine()
@@ -293,6 +294,7 @@ def run(
             sys.exit(run_daemon(ctx.settings, engine, pipeline, pipeline.holder))
     with _errors_to_exit_codes(stop_signals=True) as guard:
         ctx = guard.open(config_path, log_format, verbose)
+        _check_cycles(ctx.settings)
         engine = ctx.engine()
         with ctx.writing(no_wait), _progress(sys.stderr.isatty()) as progress:
             pipeline = Pipeline(ctx.settings, engine, holder=ctx.holder, progress=progress)
@@ -537,6 +539,7 @@ def check(config_path: Path | None) -> None:
 
     with _errors_to_exit_codes() as guard:
         ctx = guard.open(config_path, "human")
+        _check_cycles(ctx.settings)
         report = run_check(ctx.settings, database_url=ctx.url)
         click.echo(render_check(report))
         _echo_sharing(ctx.settings)
@@ -545,6 +548,17 @@ def check(config_path: Path | None) -> None:
             where = "" if database.url in database.detail else f"{database.url}: "
             click.echo(f"hqsync: {where}{database.detail}", err=True)
         sys.exit(0 if report.ok else 1)
+
+
+def _check_cycles(settings: Settings) -> None:
+    """ConfigError (exit 2) when a `[[cycles]]` standard names no rule set."""
+    if not settings.cycles:
+        return
+    from hqsync.config.ruleset_loader import load_rule_sets
+    from hqsync.scoring.cycles import check_cycles, standard_resolver
+
+    rule_sets = load_rule_sets(settings.scoring.rule_set_dirs)
+    check_cycles(settings.cycles, standard_resolver(rule_sets), rule_sets)
 
 
 def _echo_sharing(settings: Settings) -> None:

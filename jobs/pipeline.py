@@ -347,6 +347,7 @@ class Pipeline:
         from hqsync.models import results
         from hqsync.sync.dashboard import build_dashboard, load_dashboard_data
         from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
+        from hqsync.sync.dashboard.loader import with_cycles
 
         run_id = start_run(self.engine, Job.PUBLISH, self.holder, None, self.clock())
         report: PublishReport | None = None
@@ -360,6 +361,7 @@ class Pipeline:
             )
             language, zone = self.settings.dashboard.language, self.settings.schedule.timezone
             now = self.clock()
+            data = with_cycles(data, self.engine, self.settings, now)
             overview = DashboardTarget(self.settings.dashboard.spreadsheet)
             targets: list[tuple[DashboardTarget, Callable[[], Dashboard]]] = [
                 (overview, lambda: build_dashboard(data, language, now, zone))

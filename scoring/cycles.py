@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cached_property
 from types import MappingProxyType
@@ -190,15 +190,7 @@ class KindCounts:
 
     def as_json(self) -> dict[str, Any]:
         """A plain JSON object (the due date as ISO text)."""
-        return {
-            "due": self.due.isoformat(),
-            "submitted": self.submitted,
-            "draft_only": self.draft_only,
-            "missing": self.missing,
-            "late": self.late,
-            "overdue": self.overdue,
-            "due_soon": self.due_soon,
-        }
+        return {**asdict(self), "due": self.due.isoformat()}
 
 
 @dataclass(frozen=True)
