@@ -12,7 +12,6 @@ from pathlib import Path
 from hqsync.config import settings as settings_module
 from hqsync.config.settings import load_settings
 from hqsync.config.utils import format_link
-from hqsync.scoring.cycles import Cycle
 
 CONFIG_DIR = Path(str(resources.files("hqsync.config")))
 EXAMPLE = CONFIG_DIR / "hqsync.example.toml"
@@ -26,7 +25,6 @@ SECTIONS = {
     "schedule": settings_module.ScheduleSettings,
     "scoring": settings_module.ScoringSettings,
     "daemon": settings_module.DaemonSettings,
-    "cycles": Cycle,
 }
 
 
@@ -49,7 +47,7 @@ def test_the_example_config_shows_and_explains_every_setting():
     top = {f.name for f in dataclasses.fields(settings_module.Settings)} - {"path"}
     assert top == set(SECTIONS), "a new settings section needs a place in the example"
     for section, cls in SECTIONS.items():
-        header = f"[[{section}]]" if section in ("sources", "cycles") else f"[{section}]"
+        header = f"[[{section}]]" if section == "sources" else f"[{section}]"
         start = re.search(rf"(?m)^{re.escape(header)}$", text)
         assert start, f"no {header} table"
         body = re.split(r"(?m)^\[", text[start.end() :], maxsplit=1)[0]
