@@ -30,10 +30,8 @@ def status_report(
     recent), and beside them writer (who writes now), last_runs (the newest run of every job
     and source, however old), last_failure, last_publish (the newest successful one), schema
     (the store's version and the one this hqsync expects), dashboards (every dashboard
-    target's last publish: target, hospital_id, outcome, updated_at, error), cycles (each
-    configured cycle's counts today, see `CycleCounts.as_json`; `cycles_error` when they
-    cannot be counted) and alerts (the channels, quiet hours, last alerts run, deliveries
-    sent, and those failing: retried)."""
+    target's last publish: target, hospital_id, outcome, updated_at, error) and alerts (the
+    channels, quiet hours, last alerts run, deliveries sent, and those failing: retried)."""
     now = now or utcnow()
     lease = current_lease(engine, now)
     writer = current_lease(engine, now, WRITER)
@@ -56,9 +54,9 @@ def status_report(
         "last_failure": last_failure.as_json() if last_failure else None,
         "last_publish": last_publish.as_json() if last_publish else None,
         "schema": {"version": version, "expected": head_revision()},
+        **_cycles(settings, engine, now),
         "dashboards": _dashboards(engine),
         "alerts": _alerts(settings, engine),
-        **_cycles(settings, engine, now),
     }
 
 
@@ -123,34 +121,6 @@ def _alerts(settings: Settings, engine: Engine) -> dict[str, Any]:
     }
 
 
-def _cycles(settings: Settings, engine: Engine, now: datetime) -> dict[str, Any]:
-    """{"cycles": each cycle's counts on today's local date} ([] without [[cycles]]), plus
-    "cycles_error" when a rule set or the store stops them from being counted."""
-    if not settings.cycles:
-        return {"cycles": []}
-    from zoneinfo import ZoneInfo
-
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from hqsync.config.errors import HqsyncError
-    from hqsync.config.ruleset_loader import load_rule_sets
-    from hqsync.models.cycles import load_cycle_report
-
-    zone = settings.schedule.timezone
-    try:
-        report = load_cycle_report(
-            engine,
-            settings.cycles,
-            load_rule_sets(settings.scoring.rule_set_dirs),
-            now.astimezone(ZoneInfo(zone)).date(),
-            due_soon_days=settings.alerts.due_soon_days,
-            timezone=zone,
-        )
-    except (HqsyncError, SQLAlchemyError) as exc:
-        return {"cycles": [], "cycles_error": str(exc).splitlines()[0]}
-    return {"cycles": [counts.as_json() for counts in report.counts]}
-
-
 def render_status(report: dict[str, Any], now: datetime | None = None, width: int = 120) -> str:
     """The status report as plain text: who leads, what runs next, a table of recent runs
     and, for each failed run, the full reason."""
@@ -160,8 +130,8 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, force_terminal=False)
     _print_header(console, report, now)
-    _print_dashboards(console, report.get("dashboards") or [], now)
     _print_cycles(console, report)
+    _print_dashboards(console, report.get("dashboards") or [], now)
     _print_alerts(console, report.get("alerts") or {}, now)
     runs = report.get("runs") or []
     if not runs and not report.get("last_runs"):
@@ -274,34 +244,6 @@ def _print_latest(console: Any, report: dict[str, Any], now: datetime) -> None:
         )
 
 
-def _print_cycles(console: Any, report: dict[str, Any]) -> None:
-    """Each cycle's counts: how many hospitals submitted, are overdue, due soon or late."""
-    if report.get("cycles_error"):
-        console.print(f"Cycles:    cannot count: {report['cycles_error']}", highlight=False)
-    for item in report.get("cycles") or []:
-        kinds = [
-            _kind_counts(kind, item[kind], item["hospitals"])
-            for kind in ("self", "council")
-            if item.get(kind)
-        ]
-        console.print(
-            f"Cycle {item['standard']} {item['year']} (covers {item['covered_year']}): "
-            f"{item['hospitals']} hospital(s); " + "; ".join(kinds),
-            highlight=False,
-            soft_wrap=True,
-        )
-
-
-def _kind_counts(kind: str, counts: dict[str, Any], hospitals: int) -> str:
-    """ "self 41/58 submitted, 6 overdue (due 2026-11-30)": the non-zero counts of one kind."""
-    words = [f"{counts['submitted']}/{hospitals} submitted"] + [
-        f"{counts[key]} {key.replace('_', ' ')}"
-        for key in ("draft_only", "overdue", "due_soon", "late")
-        if counts[key]
-    ]
-    return f"{kind} {', '.join(words)} (due {counts['due']})"
-
-
 def _print_dashboards(console: Any, dashboards: list[dict[str, Any]], now: datetime) -> None:
     """Each dashboard target's last publish; failed ones with their reason."""
     if not dashboards:
@@ -371,3 +313,60 @@ def _span(seconds: float) -> str:
     if seconds < 36 * 3600:
         return f"{seconds / 3600:.1f}h"
     return f"{seconds / 86400:.1f}d"
+
+
+def _cycles(settings: Settings, engine: Engine, now: datetime) -> dict[str, Any]:
+    """The report's `cycles`: each configured cycle's counts on today's local date
+    (`CycleCounts.as_json`; [] without [[cycles]]), plus `cycles_error` when a rule set or the
+    store stops them from being counted."""
+    if not settings.cycles:
+        return {"cycles": []}
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hqsync.config.errors import HqsyncError
+    from hqsync.config.ruleset_loader import load_rule_sets
+    from hqsync.models.cycles import load_cycle_report
+
+    zone = settings.schedule.timezone
+    try:
+        report = load_cycle_report(
+            engine,
+            settings.cycles,
+            load_rule_sets(settings.scoring.rule_set_dirs),
+            now.astimezone(ZoneInfo(zone)).date(),
+            due_soon_days=settings.alerts.due_soon_days,
+            timezone=zone,
+        )
+    except (HqsyncError, SQLAlchemyError) as exc:
+        return {"cycles": [], "cycles_error": str(exc).splitlines()[0]}
+    return {"cycles": [counts.as_json() for counts in report.counts]}
+
+
+def _print_cycles(console: Any, report: dict[str, Any]) -> None:
+    """Each cycle's counts: how many hospitals submitted, are overdue, due soon or late."""
+    if report.get("cycles_error"):
+        console.print(f"Cycles:    cannot count: {report['cycles_error']}", highlight=False)
+    for item in report.get("cycles") or []:
+        kinds = [
+            _kind_counts(kind, item[kind], item["hospitals"])
+            for kind in ("self", "council")
+            if item.get(kind)
+        ]
+        console.print(
+            f"Cycle {item['standard']} {item['year']} (covers {item['covered_year']}): "
+            f"{item['hospitals']} hospital(s); " + "; ".join(kinds),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _kind_counts(kind: str, counts: dict[str, Any], hospitals: int) -> str:
+    """ "self 41/58 submitted, 6 overdue (due 2026-11-30)": the non-zero counts of one kind."""
+    words = [f"{counts['submitted']}/{hospitals} submitted"] + [
+        f"{counts[key]} {key.replace('_', ' ')}"
+        for key in ("draft_only", "overdue", "due_soon", "late")
+        if counts[key]
+    ]
+    return f"{kind} {', '.join(words)} (due {counts['due']})"
