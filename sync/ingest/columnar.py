@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from itertools import repeat
 from operator import and_, itemgetter
+from typing import cast
 
 from hqsync.sync.ingest.cells import Compute, Outcome, attempt, clean_key
 from hqsync.sync.ingest.references import Values
@@ -60,7 +61,7 @@ def clean_values(
             keys_of_cells = list(map(_cache_key, cells))
         outcomes: dict[Hashable, Outcome] = {}
         for cell in set(keys_of_cells):
-            cache_key = _cache_key(cell) if keys_of_cells is cells else cell
+            cache_key = _cache_key(cast(CellValue, cell)) if keys_of_cells is cells else cell
             outcome = cache.get(cache_key)
             if outcome is None:
                 value = cache_key if type(cache_key) is str else cache_key[1]  # type: ignore[index]

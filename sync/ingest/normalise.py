@@ -436,10 +436,12 @@ class _TabParser:
             outcome = cache.get(cache_key)
             if outcome is None:
                 outcome = cache[cache_key] = attempt(compute, value)
-            result = outcome[1]
-            if not outcome[0] or (result is None and needed):
+            if not outcome[0]:
                 return None
-            if limit is not None and type(result) is str and len(result) > limit:
+            result = outcome[1]
+            if (result is None and needed) or (
+                limit is not None and type(result) is str and len(result) > limit
+            ):
                 return None
             values[name] = result
         return key, values

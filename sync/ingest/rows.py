@@ -89,11 +89,12 @@ class SourceRow:
 
 
 _UNPARSED: Mapping[str, JsonCell] = MappingProxyType({})
+_NO_FIELDS: Mapping[str, FieldValue] = MappingProxyType({})
 
 
 def unparsed_row(key: str, row_number: int, row_hash: str) -> SourceRow:
     """The SourceRow of a row found unchanged (`parsed=False`, empty fields, raw and extra)."""
-    return SourceRow(key, row_number, _UNPARSED, _UNPARSED, _UNPARSED, row_hash, parsed=False)
+    return SourceRow(key, row_number, _NO_FIELDS, _UNPARSED, _UNPARSED, row_hash, parsed=False)
 
 
 @dataclass(frozen=True)
