@@ -306,11 +306,14 @@ def clear_needs_scoring(conn: Connection, keys: Iterable[tuple[str, str]]) -> No
         )
 
 
-def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_results(
+    conn: Connection, *, criterion_details: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every live assessment with its stored score, and every stored criterion result.
 
     The first frame has the assessment's own columns (source, assessment_id, hospital_id, kind,
-    assessed_on, status, …) beside the score's; keys as in `make_key`.
+    assessed_on, status, …) beside the score's; keys as in `make_key`. Without
+    `criterion_details` the criteria frame has no `details` column (its JSON is not decoded).
     """
     a, s = Assessment, AssessmentScore
     stmt = (
@@ -343,7 +346,15 @@ def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     c = CriterionResult
     live = sa.select(a.source, a.assessment_id).where(a.deleted.is_(False))
     crit_stmt = (
-        sa.select(c.source, c.assessment_id, c.code, c.level, c.value, c.status, c.details)
+        sa.select(
+            c.source,
+            c.assessment_id,
+            c.code,
+            c.level,
+            c.value,
+            c.status,
+            *((c.details,) if criterion_details else ()),
+        )
         .where(sa.tuple_(c.source, c.assessment_id).in_(live))
         .order_by(c.source, c.assessment_id, c.code)
     )
@@ -355,7 +366,10 @@ def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _frame(conn: Connection, statement: sa.Executable) -> pd.DataFrame:
     """A query's rows as a frame whose columns are named as the query's (even when empty)."""
     result = conn.execute(statement)
-    return pd.DataFrame(result.all(), columns=list(result.keys()))
+    columns = list(result.keys())
+    # Plain tuples: pandas probes each SQLAlchemy Row for attributes it lacks, which cost more
+    # than building the frame (the same frame).
+    return pd.DataFrame(list(map(tuple, result)), columns=columns)
 
 
 def load_hospitals(conn: Connection) -> pd.DataFrame:
