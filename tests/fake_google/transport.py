@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -81,6 +82,15 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A server that says nothing when a client goes away mid-request (a killed process)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serving(fake: FakeGoogle) -> Iterator[str]:
     """Serve the fake on 127.0.0.1 (ephemeral port); yields the base URL for all endpoints.
@@ -88,7 +98,7 @@ def serving(fake: FakeGoogle) -> Iterator[str]:
     The fake's bases and token_uri are pointed at the server for the duration.
     """
     handler = type("Handler", (_Handler,), {"fake": fake})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     base = f"http://127.0.0.1:{server.server_address[1]}"
     fake.sheets_base = fake.drive_base = base
