@@ -18,6 +18,14 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from hqsync.config.calendar_settings import (
+    ALERT_KEYS,
+    CALENDAR_ENV,
+    AlertSettings,
+    Cycle,
+    parse_alerts,
+    parse_cycles,
+)
 from hqsync.config.errors import ConfigError
 from hqsync.config.source_columns import parse_source_columns, parse_source_locale
 from hqsync.config.utils import link_template_problem, redact_url
@@ -29,7 +37,7 @@ OTHER_ENV = frozenset(
         CONFIG_ENV,
         "HQSYNC_TEST_PG_URL",  # the test suite's PostgreSQL server
         "HQSYNC_CASSETTES",  # the test suite's recorded Google answers
-        "HQSYNC_ALERTS_EMAIL_PASSWORD",  # read by the alerting hook, not a settings key
+        *CALENDAR_ENV,  # the alerts' secrets (config/calendar_settings.py)
     }
 )
 """HQSYNC_* environment variables that are not settings keys, and so are not errors."""
@@ -156,6 +164,8 @@ class Settings:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    cycles: tuple[Cycle, ...] = ()
+    alerts: AlertSettings = field(default_factory=AlertSettings)
     path: Path | None = None
 
     def source(self, name: str) -> SourceSettings:
@@ -180,7 +190,10 @@ _SECTION_KEYS: dict[str, tuple[str, ...]] = {
     "schedule": ("sync_every", "publish_cron", "timezone"),
     "scoring": ("rule_set_dirs", "rank_incomplete"),
     "daemon": ("lease_s", "misfire_grace_s"),
+    "alerts": ALERT_KEYS,
 }
+_ARRAYS = ("sources", "cycles")
+"""Sections written as arrays of tables ([[sources]], [[cycles]])."""
 _SOURCE_KEYS = ("name", "backend", "spreadsheet", "tabs", "locale", "columns", "evidence_url")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -244,9 +257,9 @@ def settings_from_mapping(
     raw = {k: dict(v) if isinstance(v, Mapping) else v for k, v in data.items()}
     _apply_environment(raw, env)
     for key in raw:
-        if key not in _SECTION_KEYS and key != "sources":
+        if key not in _SECTION_KEYS and key not in _ARRAYS:
             raise ConfigError(
-                f"unknown config section [{key}]; known: {', '.join([*_SECTION_KEYS, 'sources'])}"
+                f"unknown config section [{key}]; known: {', '.join([*_SECTION_KEYS, *_ARRAYS])}"
             )
     sections = {}
     for name, keys in _SECTION_KEYS.items():
@@ -258,9 +271,10 @@ def settings_from_mapping(
                 raise ConfigError(f"unknown config key {name}.{key}; known: {', '.join(keys)}")
         sections[name] = section
 
-    db = sections["database"]
     database = DatabaseSettings(
-        url=_resolve_db_url(_str(db, "database", "url", DatabaseSettings.url), base)
+        url=_resolve_db_url(
+            _str(sections["database"], "database", "url", DatabaseSettings.url), base
+        )
     )
     g = sections["google"]
     credentials = _opt_str(g, "google", "credentials")
@@ -273,27 +287,47 @@ def settings_from_mapping(
         timeout_s=_positive(g, "google", "timeout_s", 60.0),
         requests_per_minute=int(_positive(g, "google", "requests_per_minute", 60)),
     )
-    sources = _sources(raw.get("sources", []), base)
-    d = sections["dashboard"]
-    dash_backend = Backend(_choice(d, "dashboard", "backend", tuple(Backend), Backend.XLSX))
-    dash_sheet = _str(d, "dashboard", "spreadsheet", "dashboard.xlsx")
-    dashboard = DashboardSettings(
-        backend=dash_backend,
-        spreadsheet=(
-            str(_resolve_path(dash_sheet, base))
-            if dash_backend == Backend.XLSX
-            else spreadsheet_id(dash_sheet)
-        ),
-        language=Language(_choice(d, "dashboard", "language", tuple(Language), Language.VI)),
-    )
-    dashboard = replace(dashboard, hospitals=_hospital_dashboards(dashboard, d, base))
     s = sections["schedule"]
     schedule = ScheduleSettings(
         sync_every=parse_duration(s.get("sync_every", "10m"), "schedule.sync_every"),
         publish_cron=_cron(_str(s, "schedule", "publish_cron", "0 6 * * *")),
         timezone=_timezone(_str(s, "schedule", "timezone", "Asia/Ho_Chi_Minh")),
     )
-    sc = sections["scoring"]
+    dm = sections["daemon"]
+    daemon = DaemonSettings(
+        lease_s=_positive(dm, "daemon", "lease_s", 60.0),
+        misfire_grace_s=_positive(dm, "daemon", "misfire_grace_s", 300.0),
+    )
+    return Settings(
+        database=database,
+        google=google,
+        sources=_sources(raw.get("sources", []), base),
+        dashboard=_dashboard(sections["dashboard"], base),
+        schedule=schedule,
+        scoring=_scoring(sections["scoring"], base),
+        daemon=daemon,
+        cycles=parse_cycles(raw.get("cycles")),
+        alerts=parse_alerts(sections["alerts"], env),
+        path=path,
+    )
+
+
+def _dashboard(d: Mapping[str, Any], base: Path) -> DashboardSettings:
+    """`[dashboard]` and its `[dashboard.hospitals]`."""
+    backend = Backend(_choice(d, "dashboard", "backend", tuple(Backend), Backend.XLSX))
+    sheet = _str(d, "dashboard", "spreadsheet", "dashboard.xlsx")
+    dashboard = DashboardSettings(
+        backend=backend,
+        spreadsheet=(
+            str(_resolve_path(sheet, base)) if backend == Backend.XLSX else spreadsheet_id(sheet)
+        ),
+        language=Language(_choice(d, "dashboard", "language", tuple(Language), Language.VI)),
+    )
+    return replace(dashboard, hospitals=_hospital_dashboards(dashboard, d, base))
+
+
+def _scoring(sc: Mapping[str, Any], base: Path) -> ScoringSettings:
+    """`[scoring]`: extra rule-set folders and whether incomplete assessments are ranked."""
     dirs = sc.get("rule_set_dirs", [])
     if isinstance(dirs, str):
         dirs = [dirs]
@@ -306,24 +340,9 @@ def settings_from_mapping(
         raise ConfigError(
             f"scoring.rank_incomplete = {rank_incomplete!r}: must be true or false (no quotes)"
         )
-    scoring = ScoringSettings(
+    return ScoringSettings(
         rule_set_dirs=tuple(str(_resolve_path(x, base)) for x in dirs),
         rank_incomplete=rank_incomplete,
-    )
-    dm = sections["daemon"]
-    daemon = DaemonSettings(
-        lease_s=_positive(dm, "daemon", "lease_s", 60.0),
-        misfire_grace_s=_positive(dm, "daemon", "misfire_grace_s", 300.0),
-    )
-    return Settings(
-        database=database,
-        google=google,
-        sources=sources,
-        dashboard=dashboard,
-        schedule=schedule,
-        scoring=scoring,
-        daemon=daemon,
-        path=path,
     )
 
 

@@ -158,6 +158,46 @@ class SourceOutcome(StrEnum):
     FAILED = "failed"
 
 
+class Covers(StrEnum):
+    """Which year an assessment cycle's assessments are about: the year they are due in, or
+    the year before (e.g. TT 35 self-assessments made in the first quarter for the past year)."""
+
+    CURRENT_YEAR = "current_year"
+    PREVIOUS_YEAR = "previous_year"
+
+
+class Submission(StrEnum):
+    """Where one hospital stands with one assessment (self or council) of the current cycle."""
+
+    SUBMITTED = "submitted"
+    """At least one assessment of the cycle that is not a draft."""
+    DRAFT_ONLY = "draft_only"
+    """Only drafts: they do not count as submitted."""
+    MISSING = "missing"
+
+
+class AlertEvent(StrEnum):
+    """What hqsync tells people about (`[alerts] events`)."""
+
+    BAND_DROP = "band_drop"
+    """A hospital's latest council score fell into a lower band."""
+    BASIC_FAILED = "basic_failed"
+    """A hospital newly fails the TT 35 basic standards."""
+    DUE_SOON = "due_soon"
+    """A cycle deadline is within `due_soon_days` and its assessment is missing."""
+    OVERDUE = "overdue"
+    """A cycle deadline has passed and its assessment is missing."""
+    SOURCE_FAILED = "source_failed"
+    """A source failed as a whole (to ops and the department's Chat space only)."""
+
+
+class Channel(StrEnum):
+    """How an alert digest is delivered."""
+
+    EMAIL = "email"
+    GOOGLE_CHAT = "google_chat"
+
+
 SERIAL_EPOCH = datetime(1899, 12, 30)
 """Day 0 of spreadsheet serial dates (Google Sheets and Excel's 1900 system)."""
 

@@ -146,6 +146,9 @@ def build_source_tabs(
 ) -> dict[str, list[list[CellValue]]]:
     """The demo source workbook's three tabs (header row first), fully determined by its
     arguments; fewer hospitals and items make the small workbooks the tests use."""
+    # One long function on purpose: every value comes from one random stream, and the order of
+    # the draws *is* the seed's contract (the demo's, the tests' and the benchmarks' workbooks
+    # and the pinned results digest depend on it). Splitting it would make that order implicit.
     rng = random.Random(seed)
     chosen = HOSPITALS[:hospital_count]
     criteria = _criteria_catalog()

@@ -75,11 +75,25 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
     """The status report as plain text: who leads, what runs next, a table of recent runs
     and, for each failed run, the full reason."""
     from rich.console import Console
-    from rich.table import Table
 
     now = now or utcnow()
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, force_terminal=False)
+    _print_header(console, report, now)
+    _print_dashboards(console, report.get("dashboards") or [], now)
+    runs = report.get("runs") or []
+    if not runs and not report.get("last_runs"):
+        console.print("\nNo runs recorded yet.", highlight=False)
+        return out.getvalue()
+    _print_latest(console, report, now)
+    if not runs:
+        return out.getvalue()
+    _print_runs(console, runs)
+    return out.getvalue()
+
+
+def _print_header(console: Any, report: dict[str, Any], now: datetime) -> None:
+    """The database, the daemon's leader and writer leases, the schema and the next runs."""
     console.print(f"Database:  {report['database']}", highlight=False)
     leader = report.get("leader")
     if leader:
@@ -113,14 +127,11 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
     else:
         console.print("Next runs: none scheduled (no daemon leads)", highlight=False)
 
-    _print_dashboards(console, report.get("dashboards") or [], now)
-    runs = report.get("runs") or []
-    if not runs and not report.get("last_runs"):
-        console.print("\nNo runs recorded yet.", highlight=False)
-        return out.getvalue()
-    _print_latest(console, report, now)
-    if not runs:
-        return out.getvalue()
+
+def _print_runs(console: Any, runs: list[dict[str, Any]]) -> None:
+    """The recent runs as a table, then each failed run's full reason."""
+    from rich.table import Table
+
     table = Table(title="Recent runs (newest first)", title_justify="left", expand=False)
     for column in ("started", "job", "source", "outcome", "took", "requests", "rows", "holder"):
         table.add_column(column, overflow="fold")
@@ -154,7 +165,6 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
             at = _short(datetime.fromisoformat(run["started_at"]))
             reason = run["error"] or "no reason recorded"
             console.print(f"  {at}  {what}: {reason}", highlight=False, soft_wrap=True)
-    return out.getvalue()
 
 
 def _print_latest(console: Any, report: dict[str, Any], now: datetime) -> None:

@@ -113,6 +113,9 @@ def compare_assessments(
     of the comparisons (see the module's definitions) unless `rank_incomplete`. Rows come out
     sorted by assessment key (criteria keep their order within an assessment).
     """
+    # Long on purpose: each step adds columns to the one frame the next step reads (coverage,
+    # then the series' previous, then ranks, then the self/council pair); split up, every part
+    # would pass that frame and the `counted`/`live` views around.
     frame = scores[ASSESSMENT_COLUMNS[: ASSESSMENT_COLUMNS.index("period")]].copy()
     frame["_applicable"] = _counts(scores, "applicable")
     frame["_assessed"] = _counts(scores, "assessed")

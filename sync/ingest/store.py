@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -243,26 +244,14 @@ def _sync_tab(
 
 def _tab_memo(memo: StoredMemo, kept: Mapping[str, tuple[int, str]]) -> TabMemo:
     """The memo normalise reads, of a memo as stored (and the kept duplicates' holders)."""
-    return TabMemo(
-        tab_kind=memo.tab_kind,
-        context=memo.context,
-        parents=memo.parents,
-        block_rows=memo.block_rows,
-        blocks=memo.blocks,
-        rows=memo.rows,
-        live=memo.live,
-        kept=kept,
-    )
+    return TabMemo(**_memo_fields(memo), kept=kept)
 
 
 def _stored_memo(memo: TabMemo) -> StoredMemo:
     """The memo as stored, of the memo normalise made."""
-    return StoredMemo(
-        tab_kind=memo.tab_kind,
-        context=memo.context,
-        parents=memo.parents,
-        block_rows=memo.block_rows,
-        blocks=memo.blocks,
-        rows=memo.rows,
-        live=memo.live,
-    )
+    return StoredMemo(**_memo_fields(memo))
+
+
+def _memo_fields(memo: StoredMemo | TabMemo) -> dict[str, Any]:
+    """The fields a stored memo and normalise's memo share (all of the stored one's)."""
+    return {f.name: getattr(memo, f.name) for f in fields(StoredMemo)}
