@@ -38,7 +38,11 @@ def mocked(fake: FakeGoogle) -> Iterator[responses.RequestsMock]:
                 ) from None
             except StallRequest:
                 raise requests.exceptions.ReadTimeout("Read timed out. (fake stall)") from None
-            return answer.status, {"Content-Type": answer.content_type}, answer.body
+            return (
+                answer.status,
+                {"Content-Type": answer.content_type, **dict(answer.headers)},
+                answer.body,
+            )
 
         hosts = {_origin(fake.sheets_base), _origin(fake.drive_base), _origin(fake.token_uri)}
         for host in hosts:
@@ -75,6 +79,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
+        for name, value in answer.headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
