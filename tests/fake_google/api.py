@@ -46,6 +46,11 @@ READ_DRIVE = {
 WRITE_DRIVE = {SCOPE + s for s in ("drive", "drive.file")}
 MAX_PAYLOAD_BYTES = 10_485_760
 """Google refuses larger request bodies with HTTP 400 before looking at them."""
+CELL_CHARACTERS = 50_000
+"""Google refuses a write (HTTP 400) that puts more characters than this in one cell."""
+TOO_LONG = (
+    f"Your input contains more than the maximum of {CELL_CHARACTERS} characters in a single cell."
+)
 
 
 class DropConnection(Exception):
@@ -767,6 +772,8 @@ class FakeGoogle(DriveFiles):
                     }
                 ],
             )
+        if any(isinstance(v, str) and len(v) > CELL_CHARACTERS for row in values for v in row):
+            raise google_error(400, TOO_LONG)
         title, span = self._range(book, rng)
         sheet = book.sheet(title)
         self._write_values(sheet, span.row0, span.col0, values, option == "USER_ENTERED")
@@ -987,6 +994,8 @@ class FakeGoogle(DriveFiles):
                 value = new.get("userEnteredValue")
                 if value and len(value) != 1:
                     raise _RequestError("userEnteredValue must hold exactly one kind of value")
+                if len(str((value or {}).get("stringValue", ""))) > CELL_CHARACTERS:
+                    raise _RequestError(TOO_LONG)
                 cell[top] = value or None
             elif top == "userEnteredFormat":
                 fmt = new.get("userEnteredFormat") or {}
