@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from hqsync.jobs.demo import build_source_tabs, demo_config
 from hqsync.models.tables import Base
 from hqsync.sync.xlsx import write_source_workbook
-from tests.conftest import pg_base_url, pg_schema_url
+from tests.conftest import fresh_pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 HQSYNC = str(Path(sys.executable).with_name("hqsync"))
@@ -66,16 +66,8 @@ def store_url(backend: str) -> Iterator[str]:
         with tempfile.TemporaryDirectory(prefix="hqsync-faults-db-") as folder:
             yield f"sqlite:///{folder}/store.db"
         return
-    schema = f"faults_{random.getrandbits(40):010x}"
-    admin = sa.create_engine(pg_base_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema("faults_") as url:
+        yield url
 
 
 @dataclass
