@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
@@ -35,6 +36,7 @@ from hqsync.sync.interfaces import (
 )
 
 if TYPE_CHECKING:
+    from hqsync.jobs.alerts import AlertsReport, Senders
     from hqsync.sync.dashboard.document import Dashboard
     from hqsync.sync.ingest.counts import UpsertCounts
 
@@ -73,11 +75,26 @@ class CycleResult:
     published: bool
     publish_error: str | None = None
     score_error: str | None = None
+    alerts: AlertsOutcome | None = None
+    """What the alerts step did; None when it did not run (not due, quiet, not configured)."""
 
     @property
     def failed(self) -> bool:
-        """True when any part of the cycle failed."""
+        """True when sync, score or publish failed (an alert not delivered is no failure of
+        the cycle: it is retried on the next run and shown in `status`)."""
         return bool(self.sync.failed_sources or self.publish_error or self.score_error)
+
+
+@dataclass(frozen=True)
+class AlertsOutcome:
+    """What one alerts step after publish did."""
+
+    sent: int = 0
+    """Digests delivered."""
+    failed: int = 0
+    """Digests not delivered (retried on the next run)."""
+    error: str | None = None
+    """Why the step itself failed (e.g. the store), when it did."""
 
 
 class Pipeline:
@@ -95,6 +112,7 @@ class Pipeline:
         writer_factory: Callable[[], DashboardWriter] | None = None,
         hospital_writer_factory: Callable[[str], DashboardWriter] | None = None,
         rule_sets: Mapping[str, RuleSet] | None = None,
+        alert_senders: Senders | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -106,6 +124,7 @@ class Pipeline:
         self._writers = hospital_writer_factory or DashboardWriters(settings).writer
         """target → the writer of that hospital's dashboard (one Google client for all)."""
         self._rule_sets = dict(rule_sets) if rule_sets is not None else None
+        self._alert_senders = alert_senders
         self.should_stop: Callable[[], bool] = lambda: False
         """Checked between sources: a daemon asked to stop leaves the rest for its successor."""
 
@@ -328,6 +347,7 @@ class Pipeline:
         from hqsync.models import results
         from hqsync.sync.dashboard import build_dashboard, load_dashboard_data
         from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
+        from hqsync.sync.dashboard.loader import with_cycles
 
         run_id = start_run(self.engine, Job.PUBLISH, self.holder, None, self.clock())
         report: PublishReport | None = None
@@ -341,6 +361,7 @@ class Pipeline:
             )
             language, zone = self.settings.dashboard.language, self.settings.schedule.timezone
             now = self.clock()
+            data = with_cycles(data, self.engine, self.settings, now)
             overview = DashboardTarget(self.settings.dashboard.spreadsheet)
             targets: list[tuple[DashboardTarget, Callable[[], Dashboard]]] = [
                 (overview, lambda: build_dashboard(data, language, now, zone))
@@ -411,11 +432,63 @@ class Pipeline:
         shown = {f.source for f in source_failures(self.engine, before_run=published.id)}
         return now != shown & names
 
+    # --- alerts -----------------------------------------------------------------------------
+
+    def alerts(self, *, dry_run: bool = False) -> AlertsReport:
+        """Send every recipient its digest of the events it was not told yet (see
+        jobs/alerts.py); `dry_run`: only say what would be sent."""
+        from hqsync.jobs.alerts import run_alerts
+
+        return run_alerts(
+            self.settings,
+            self.engine,
+            self.rule_sets,
+            clock=self.clock,
+            holder=self.holder,
+            dry_run=dry_run,
+            senders=self._alert_senders,
+        )
+
+    def alerts_due(self, changed: bool = False) -> bool:
+        """Whether the alerts step should run now: a channel is configured, it is not the
+        quiet hours, and something may have changed since the last alerts run (data, a
+        publish, the failing sources, the day, or that run left deliveries to retry)."""
+        config = self.settings.alerts
+        if not config.enabled:
+            return False
+        zone = ZoneInfo(self.settings.schedule.timezone)
+        now = self.clock().astimezone(zone)
+        if config.is_quiet(now.time()):
+            return False
+        last = last_run(self.engine, job=Job.ALERTS)
+        if changed or last is None or last.outcome != RunOutcome.OK:
+            return True
+        published = last_run(self.engine, job=Job.PUBLISH, outcome=RunOutcome.OK)
+        if published is not None and published.id > last.id:
+            return True
+        if last.started_at.astimezone(zone).date() != now.date():
+            return True  # a new day: deadlines come closer or pass
+        failing = {f.source for f in source_failures(self.engine)}
+        return failing != {f.source for f in source_failures(self.engine, before_run=last.id)}
+
+    def alerts_if_due(self, changed: bool = False) -> AlertsOutcome | None:
+        """Run the alerts step when `alerts_due`; never raises (a failure is logged and
+        returned): alerts never stop sync, score or publish."""
+        try:
+            if not self.alerts_due(changed):
+                return None
+            report = self.alerts()
+        except Exception as exc:
+            error = _describe(exc)
+            log.error("alerts failed: %s; the next run retries", error)
+            return AlertsOutcome(error=error)
+        return AlertsOutcome(sent=len(report.delivered), failed=len(report.failed))
+
     # --- cycle ------------------------------------------------------------------------------
 
     def run_cycle(self, publish_always: bool = False) -> CycleResult:
         """Sync; when data changed, the failing sources changed (or `publish_always`), score
-        and publish.
+        and publish; then the alerts step, when due (`alerts_if_due`).
 
         Never raises for a failing source or publish: failures are in the result and the log.
         """
@@ -437,12 +510,14 @@ class Pipeline:
             except Exception as exc:
                 publish_error = _describe(exc)
                 log.error("publish failed: %s", publish_error)
+        alerts = self.alerts_if_due(changed=outcome.changed or bool(scored) or published)
         return CycleResult(
             sync=outcome,
             scored=scored,
             published=published,
             publish_error=publish_error,
             score_error=score_error,
+            alerts=alerts,
         )
 
     def _report(self, stage: str, done: int, total: int) -> None:

@@ -310,6 +310,7 @@ FIELD_COERCERS: Mapping[str, Mapping[str, str]] = {
         "has_pediatrics": "yes_no",
         "active": "yes_no",
         "dashboard": "text",
+        "email": "text",
     },
     TabKind.ASSESSMENTS: {
         "hospital_id": "key",
