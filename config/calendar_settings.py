@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 from hqsync.config.errors import ConfigError
 from hqsync.config.utils import http_link, redact_url
@@ -162,10 +163,11 @@ def parse_alerts(section: Mapping[str, Any], environ: Mapping[str, str]) -> Aler
     webhook = environ.get(CHAT_WEBHOOK_ENV) or _table(section, "google_chat", CHAT_KEYS).get(
         "webhook"
     )
-    if webhook is not None and not (isinstance(webhook, str) and http_link(webhook.strip())):
+    if webhook is not None and not (isinstance(webhook, str) and webhook_problem(webhook) is None):
         raise ConfigError(
             "alerts.google_chat.webhook must be the space's https:// incoming-webhook URL "
-            f"(or set {CHAT_WEBHOOK_ENV})"
+            f"(or set {CHAT_WEBHOOK_ENV}); plain http:// only to this machine (127.0.0.1, "
+            "localhost), e.g. a relay"
         )
     return AlertSettings(
         events=tuple(AlertEvent(e) for e in dict.fromkeys(events_raw)),
@@ -175,6 +177,26 @@ def parse_alerts(section: Mapping[str, Any], environ: Mapping[str, str]) -> Aler
         google_chat=ChatSettings(webhook.strip()) if isinstance(webhook, str) else None,
         hospitals=_hospital_addresses(section.get("hospitals", {})),
     )
+
+
+LOOPBACK_HOSTS = frozenset({"localhost", "::1"})
+"""Hosts (with 127.0.0.0/8) a webhook may be reached on over plain http: this machine only (a
+local relay, the tests' stand-in server); elsewhere its key and token would travel in clear."""
+
+
+def webhook_problem(url: str) -> str | None:
+    """Why `url` cannot be the Chat webhook (None when it can): it must be an https URL, or
+    http to a loopback host."""
+    link = http_link(url.strip())
+    if link is None:
+        return "not an http(s) URL"
+    parts = urlsplit(link)
+    if parts.scheme == "https":
+        return None
+    host = (parts.hostname or "").lower()
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        return None
+    return "plain http would send its key and token in clear: use https"
 
 
 def split_addresses(text: str) -> tuple[str, ...]:

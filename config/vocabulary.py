@@ -126,6 +126,7 @@ class Job(StrEnum):
     SYNC = "sync"
     SCORE = "score"
     PUBLISH = "publish"
+    ALERTS = "alerts"
 
 
 class RunOutcome(StrEnum):
@@ -176,6 +177,22 @@ class Submission(StrEnum):
     MISSING = "missing"
 
 
+class DueState(StrEnum):
+    """Where one hospital stands with one deadline (self or council) of the current cycle, on
+    a given day."""
+
+    DONE = "done"
+    """Submitted on or before the due date."""
+    LATE = "late"
+    """Submitted after the due date."""
+    PENDING = "pending"
+    """Not submitted (missing or only drafts), due in more than `due_soon_days`."""
+    DUE_SOON = "due_soon"
+    """Not submitted, due today or within `due_soon_days`."""
+    OVERDUE = "overdue"
+    """Not submitted, and the due date has passed."""
+
+
 class AlertEvent(StrEnum):
     """What hqsync tells people about (`[alerts] events`)."""
 
@@ -197,6 +214,27 @@ class Channel(StrEnum):
     EMAIL = "email"
     GOOGLE_CHAT = "google_chat"
 
+
+CHAT_SPACE = "space"
+"""The recipient of a Google Chat delivery as the store names it: the department's space (the
+webhook's URL holds a key and a token, so it is never stored)."""
+
+
+class DeliveryOutcome(StrEnum):
+    """How delivering one alert to one recipient went (a failed one is retried next run)."""
+
+    SENT = "sent"
+    FAILED = "failed"
+
+
+YES_NO_WORDS: Mapping[bool, tuple[str, ...]] = MappingProxyType(
+    {
+        True: ("yes", "y", "true", "có", "x", "đúng", "ok"),
+        False: ("no", "n", "false", "không", "sai"),
+    }
+)
+"""The words of a yes/no cell, True/False → their spellings (matched after `fold`): the
+Hospitals tab's yes/no fields (`sync/ingest/contract.py`) and a cycle's `applies_when` column."""
 
 SERIAL_EPOCH = datetime(1899, 12, 30)
 """Day 0 of spreadsheet serial dates (Google Sheets and Excel's 1900 system)."""

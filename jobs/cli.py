@@ -288,6 +288,7 @@ def run(
     if not once:
         with _errors_to_exit_codes() as guard:
             ctx = guard.open(config_path, log_format, verbose)
+            _check_cycles(ctx.settings)  # a bad [[cycles]] stops the daemon now, not at publish
             from hqsync.jobs.daemon import run_daemon
 
             engine = ctx.engine()
@@ -295,6 +296,7 @@ def run(
             sys.exit(run_daemon(ctx.settings, engine, pipeline, pipeline.holder))
     with _errors_to_exit_codes(stop_signals=True) as guard:
         ctx = guard.open(config_path, log_format, verbose)
+        _check_cycles(ctx.settings)
         engine = ctx.engine()
         with ctx.writing(no_wait), _progress(sys.stderr.isatty()) as progress:
             pipeline = Pipeline(ctx.settings, engine, holder=ctx.holder, progress=progress)
@@ -322,6 +324,15 @@ def _echo_cycle(result: Any) -> None:
     for label, error in (("scoring", result.score_error), ("publish", result.publish_error)):
         if error:
             click.echo(f"  {label} failed: {one_line(error)}", err=True)
+    alerts = result.alerts
+    if alerts is not None:
+        if alerts.error:
+            click.echo(f"  alerts failed: {one_line(alerts.error)}", err=True)
+        else:
+            failed = (
+                f", {alerts.failed} not delivered (see `hqsync status`)" if alerts.failed else ""
+            )
+            click.echo(f"alerts: {alerts.sent} digest(s) sent{failed}")
 
 
 @cli.command()
@@ -395,6 +406,48 @@ def publish(config_path: Path | None, no_wait: bool, log_format: str) -> None:
             else ""
         )
         click.echo(f"dashboard {state}: {overview}{extra}")
+
+
+@cli.command()
+@config_option
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print what would be sent, to whom; send nothing, mark nothing.",
+)
+@no_wait_option
+@log_format_option
+def alerts(config_path: Path | None, dry_run: bool, no_wait: bool, log_format: str) -> None:
+    """Send each recipient one digest of the events it was not told yet."""
+    from hqsync.jobs.alerts import render_report
+
+    with _errors_to_exit_codes(stop_signals=True) as guard:
+        ctx = guard.open(config_path, log_format)
+        if dry_run:
+            from hqsync.config.ruleset_loader import load_rule_sets
+            from hqsync.jobs.alerts import run_alerts
+            from hqsync.models.tables import utcnow
+
+            engine = ctx.reader()
+            report = run_alerts(
+                ctx.settings,
+                engine,
+                load_rule_sets(ctx.settings.scoring.rule_set_dirs),
+                clock=utcnow,
+                holder="dry-run",
+                dry_run=True,
+            )
+        else:
+            from hqsync.jobs.pipeline import Pipeline
+
+            engine = ctx.engine()
+            with ctx.writing(no_wait):
+                report = Pipeline(ctx.settings, engine, holder=ctx.holder).alerts()
+        out, err = render_report(report, ctx.settings, dry_run=dry_run)
+        click.echo(out)
+        if err:
+            click.echo(err, err=True)
+        sys.exit(1 if report.failed else 0)
 
 
 @cli.command()
@@ -488,6 +541,7 @@ def check(config_path: Path | None) -> None:
 
     with _errors_to_exit_codes() as guard:
         ctx = guard.open(config_path, "human")
+        _check_cycles(ctx.settings)
         report = run_check(ctx.settings, database_url=ctx.url)
         click.echo(render_check(report))
         _echo_sharing(ctx.settings, report)
@@ -496,6 +550,17 @@ def check(config_path: Path | None) -> None:
             where = "" if database.url in database.detail else f"{database.url}: "
             click.echo(f"hqsync: {where}{database.detail}", err=True)
         sys.exit(0 if report.ok else 1)
+
+
+def _check_cycles(settings: Settings) -> None:
+    """ConfigError (exit 2) when a `[[cycles]]` standard names no rule set."""
+    if not settings.cycles:
+        return
+    from hqsync.config.ruleset_loader import load_rule_sets
+    from hqsync.scoring.cycles import check_cycles, standard_resolver
+
+    rule_sets = load_rule_sets(settings.scoring.rule_set_dirs)
+    check_cycles(settings.cycles, standard_resolver(rule_sets), rule_sets)
 
 
 def _echo_sharing(settings: Settings, report: CheckReport) -> None:

@@ -7,6 +7,9 @@ followers try to take it every lease_s/4. While leading, the scheduler holds two
   which scores and publishes when data or the set of failing sources changed;
 - `publish` on `schedule.publish_cron` in `schedule.timezone`: `publish()` anyway.
 
+After either, the alerts step runs when due (`Pipeline.alerts_if_due`: a channel configured,
+not the quiet hours, something changed since its last run); it never fails the job.
+
 Both run under one lock, so a cycle and a publish never overlap; each job coalesces misfires and
 never runs twice at once. Before a job starts it renews the lease, so a process that lost the
 lease (to a follower, after a stall) does not run it. A failing job is logged and the schedule
@@ -69,6 +72,8 @@ class PipelineLike(Protocol):
     def run_cycle(self, publish_always: bool = False) -> CycleResult: ...
 
     def publish(self) -> object: ...
+
+    def alerts_if_due(self, changed: bool = False) -> object: ...
 
 
 SchedulerFactory = Callable[[ZoneInfo], BaseScheduler]
@@ -371,6 +376,7 @@ class Daemon:
                 time.monotonic() - started,
                 extra={"event": "publish", "seconds": time.monotonic() - started},
             )
+            self.pipeline.alerts_if_due()  # never raises: alerts never fail the publish job
         else:
             raise ValueError(f"unknown job {job!r}")
 

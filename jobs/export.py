@@ -33,16 +33,16 @@ def scores_json(
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
-        scores, criteria = results.load_results(conn)
+        scores, criteria = results.load_results(conn, criterion_details=False)
         hospitals = results.load_hospitals(conn)
     comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
     by_key = comparisons.set_index("assessment_key") if not comparisons.empty else None
     names = dict(zip(hospitals["hospital_key"], hospitals["name"], strict=True))
     criteria_of: dict[str, dict[str, Any]] = {}
-    for record in criteria.to_dict("records"):
-        level = record["level"]
-        value: Any = record["status"] if is_missing(level) else int(level)
-        criteria_of.setdefault(record["assessment_key"], {})[record["code"]] = value
+    columns = ("assessment_key", "code", "level", "status")
+    for key, code, level, status in zip(*(criteria[c].tolist() for c in columns), strict=True):
+        value: Any = status if is_missing(level) else int(level)
+        criteria_of.setdefault(key, {})[code] = value
     records = []
     for record in scores.to_dict("records"):
         key = record["assessment_key"]

@@ -42,6 +42,9 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1" + _REDACTED,
     ),
+    # A query's key= (a Chat webhook's), even in a request line without scheme and host
+    # (urllib3 logs "POST /v1/spaces/…/messages?key=…&token=…" at DEBUG).
+    (re.compile(r"([?&]key=)[^\s\"'&#]+"), r"\1" + _REDACTED),
 )
 # Every URL in the text: passwords (even holding '@') and secret query values, by redact_url.
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]*[^\s'\"<>:.,;)]")

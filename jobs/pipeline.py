@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
@@ -20,7 +21,6 @@ from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
 from hqsync.jobs.logs import redact
-from hqsync.jobs.publish import DashboardTarget, PublishReport, hospital_targets, publish_targets
 from hqsync.models import source_rows
 from hqsync.models.lease import lock_source
 from hqsync.models.runs import finish_run, last_run, source_failures, start_run
@@ -35,6 +35,8 @@ from hqsync.sync.interfaces import (
 )
 
 if TYPE_CHECKING:
+    from hqsync.jobs.alerts import AlertsReport, Senders
+    from hqsync.jobs.publish import DashboardTarget, PublishReport
     from hqsync.sync.dashboard.document import Dashboard
     from hqsync.sync.dashboard.loader import DashboardData
     from hqsync.sync.ingest.counts import UpsertCounts
@@ -74,11 +76,26 @@ class CycleResult:
     published: bool
     publish_error: str | None = None
     score_error: str | None = None
+    alerts: AlertsOutcome | None = None
+    """What the alerts step did; None when it did not run (not due, quiet, not configured)."""
 
     @property
     def failed(self) -> bool:
-        """True when any part of the cycle failed."""
+        """True when sync, score or publish failed (an alert not delivered is no failure of
+        the cycle: it is retried on the next run and shown in `status`)."""
         return bool(self.sync.failed_sources or self.publish_error or self.score_error)
+
+
+@dataclass(frozen=True)
+class AlertsOutcome:
+    """What one alerts step after publish did."""
+
+    sent: int = 0
+    """Digests delivered."""
+    failed: int = 0
+    """Digests not delivered (retried on the next run)."""
+    error: str | None = None
+    """Why the step itself failed (e.g. the store), when it did."""
 
 
 class Pipeline:
@@ -96,6 +113,7 @@ class Pipeline:
         writer_factory: Callable[[], DashboardWriter] | None = None,
         hospital_writer_factory: Callable[[str], DashboardWriter] | None = None,
         rule_sets: Mapping[str, RuleSet] | None = None,
+        alert_senders: Senders | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -107,6 +125,7 @@ class Pipeline:
         self._writers = hospital_writer_factory or DashboardWriters(settings).writer
         """target → the writer of that hospital's dashboard (one Google client for all)."""
         self._rule_sets = dict(rule_sets) if rule_sets is not None else None
+        self._alert_senders = alert_senders
         self.should_stop: Callable[[], bool] = lambda: False
         """Checked between sources: a daemon asked to stop leaves the rest for its successor."""
 
@@ -326,7 +345,9 @@ class Pipeline:
         A failing hospital dashboard does not stop the others; when any target failed, the
         publish run is recorded as failed and DashboardError names them.
         """
+        from hqsync.jobs.publish import DashboardTarget, publish_targets
         from hqsync.sync.dashboard import load_dashboard_data
+        from hqsync.sync.dashboard.loader import with_cycles
 
         run_id = start_run(self.engine, Job.PUBLISH, self.holder, None, self.clock())
         report: PublishReport | None = None
@@ -338,8 +359,10 @@ class Pipeline:
                 self.settings.sources,
                 rank_incomplete=self.settings.scoring.rank_incomplete,
             )
+            now = self.clock()
+            data = with_cycles(data, self.engine, self.settings, now)
             overview = DashboardTarget(self.settings.dashboard.spreadsheet)
-            targets, inputs = self._dashboards(data, overview)
+            targets, inputs = self._dashboards(data, overview, now)
             report = publish_targets(
                 self.engine,
                 targets,
@@ -381,9 +404,11 @@ class Pipeline:
             raise
 
     def _dashboards(
-        self, data: DashboardData, overview: DashboardTarget
+        self, data: DashboardData, overview: DashboardTarget, now: datetime
     ) -> tuple[list[tuple[DashboardTarget, Callable[[], Dashboard]]], dict[str, str]]:
-        """Every dashboard target with how to build it, and the digest of its inputs."""
+        """Every dashboard target with how to build it (at `now`), and the digest of its
+        inputs."""
+        from hqsync.jobs.publish import hospital_targets
         from hqsync.models import results
         from hqsync.sync.dashboard import build_dashboard
         from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
@@ -394,7 +419,6 @@ class Pipeline:
         )
 
         language, zone = self.settings.dashboard.language, self.settings.schedule.timezone
-        now = self.clock()
         targets: list[tuple[DashboardTarget, Callable[[], Dashboard]]] = [
             (overview, lambda: build_dashboard(data, language, now, zone))
         ]
@@ -430,11 +454,63 @@ class Pipeline:
         shown = {f.source for f in source_failures(self.engine, before_run=published.id)}
         return now != shown & names
 
+    # --- alerts -----------------------------------------------------------------------------
+
+    def alerts(self, *, dry_run: bool = False) -> AlertsReport:
+        """Send every recipient its digest of the events it was not told yet (see
+        jobs/alerts.py); `dry_run`: only say what would be sent."""
+        from hqsync.jobs.alerts import run_alerts
+
+        return run_alerts(
+            self.settings,
+            self.engine,
+            self.rule_sets,
+            clock=self.clock,
+            holder=self.holder,
+            dry_run=dry_run,
+            senders=self._alert_senders,
+        )
+
+    def alerts_due(self, changed: bool = False) -> bool:
+        """Whether the alerts step should run now: a channel is configured, it is not the
+        quiet hours, and something may have changed since the last alerts run (data, a
+        publish, the failing sources, the day, or that run left deliveries to retry)."""
+        config = self.settings.alerts
+        if not config.enabled:
+            return False
+        zone = ZoneInfo(self.settings.schedule.timezone)
+        now = self.clock().astimezone(zone)
+        if config.is_quiet(now.time()):
+            return False
+        last = last_run(self.engine, job=Job.ALERTS)
+        if changed or last is None or last.outcome != RunOutcome.OK:
+            return True
+        published = last_run(self.engine, job=Job.PUBLISH, outcome=RunOutcome.OK)
+        if published is not None and published.id > last.id:
+            return True
+        if last.started_at.astimezone(zone).date() != now.date():
+            return True  # a new day: deadlines come closer or pass
+        failing = {f.source for f in source_failures(self.engine)}
+        return failing != {f.source for f in source_failures(self.engine, before_run=last.id)}
+
+    def alerts_if_due(self, changed: bool = False) -> AlertsOutcome | None:
+        """Run the alerts step when `alerts_due`; never raises (a failure is logged and
+        returned): alerts never stop sync, score or publish."""
+        try:
+            if not self.alerts_due(changed):
+                return None
+            report = self.alerts()
+        except Exception as exc:
+            error = _describe(exc)
+            log.error("alerts failed: %s; the next run retries", error)
+            return AlertsOutcome(error=error)
+        return AlertsOutcome(sent=len(report.delivered), failed=len(report.failed))
+
     # --- cycle ------------------------------------------------------------------------------
 
     def run_cycle(self, publish_always: bool = False) -> CycleResult:
         """Sync; when data changed, the failing sources changed (or `publish_always`), score
-        and publish.
+        and publish; then the alerts step, when due (`alerts_if_due`).
 
         Never raises for a failing source or publish: failures are in the result and the log.
         """
@@ -456,12 +532,14 @@ class Pipeline:
             except Exception as exc:
                 publish_error = _describe(exc)
                 log.error("publish failed: %s", publish_error)
+        alerts = self.alerts_if_due(changed=outcome.changed or bool(scored) or published)
         return CycleResult(
             sync=outcome,
             scored=scored,
             published=published,
             publish_error=publish_error,
             score_error=score_error,
+            alerts=alerts,
         )
 
     def _report(self, stage: str, done: int, total: int) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from hqsync.config.settings import Settings
 from hqsync.config.utils import redact_url
-from hqsync.config.vocabulary import TAB_KINDS, DashboardOutcome, Job, RunOutcome
+from hqsync.config.vocabulary import TAB_KINDS, Channel, DashboardOutcome, Job, RunOutcome
 from hqsync.models.lease import WRITER, current_lease
 from hqsync.models.runs import last_run, last_runs, recent_runs
 from hqsync.models.store import head_revision, schema_version
@@ -29,8 +29,9 @@ def status_report(
     """The `status --format json` object: database, leader, next_runs, runs (the `limit` most
     recent), and beside them writer (who writes now), last_runs (the newest run of every job
     and source, however old), last_failure, last_publish (the newest successful one), schema
-    (the store's version and the one this hqsync expects) and dashboards (every dashboard
-    target's last publish: target, hospital_id, outcome, updated_at, error)."""
+    (the store's version and the one this hqsync expects), dashboards (every dashboard
+    target's last publish: target, hospital_id, outcome, updated_at, error) and alerts (the
+    channels, quiet hours, last alerts run, deliveries sent, and those failing: retried)."""
     now = now or utcnow()
     lease = current_lease(engine, now)
     writer = current_lease(engine, now, WRITER)
@@ -53,7 +54,9 @@ def status_report(
         "last_failure": last_failure.as_json() if last_failure else None,
         "last_publish": last_publish.as_json() if last_publish else None,
         "schema": {"version": version, "expected": head_revision()},
+        **_cycles(settings, engine, now),
         "dashboards": _dashboards(engine),
+        "alerts": _alerts(settings, engine),
     }
 
 
@@ -71,6 +74,53 @@ def _dashboards(engine: Engine) -> list[dict[str, Any]]:
     return [state.as_json() for state in states.values()]
 
 
+def _alerts(settings: Settings, engine: Engine) -> dict[str, Any]:
+    """The alerts' state: channels (never the webhook: it holds a key and a token), quiet
+    hours, the last alerts run, how many deliveries were sent, and each recipient whose
+    deliveries fail (retried on every run). Empty lists before the store has the table."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hqsync.models.alerts import failing_deliveries, sent_count
+
+    config = settings.alerts
+    channels = [
+        str(channel)
+        for channel, on in (
+            (Channel.EMAIL, config.email),
+            (Channel.GOOGLE_CHAT, config.google_chat),
+        )
+        if on is not None
+    ]
+    try:
+        failing = failing_deliveries(engine)
+        sent = sent_count(engine)
+    except SQLAlchemyError:
+        failing, sent = [], 0
+    grouped: dict[tuple[str, str], list[Any]] = {}
+    for state in failing:
+        grouped.setdefault((state.channel, state.recipient), []).append(state)
+    last = last_run(engine, job=Job.ALERTS)
+    quiet = config.quiet_hours
+    return {
+        "channels": channels,
+        "events": [str(e) for e in config.events],
+        "quiet_hours": f"{quiet[0]:%H:%M}-{quiet[1]:%H:%M}" if quiet else None,
+        "last_run": last.as_json() if last else None,
+        "sent": sent,
+        "failing": [
+            {
+                "channel": channel,
+                "recipient": recipient,
+                "alerts": len(states),
+                "attempts": max(s.attempts for s in states),
+                "since": min(s.first_attempt_at for s in states).isoformat(),
+                "error": max(states, key=lambda s: s.last_attempt_at).error,
+            }
+            for (channel, recipient), states in grouped.items()
+        ],
+    }
+
+
 def render_status(report: dict[str, Any], now: datetime | None = None, width: int = 120) -> str:
     """The status report as plain text: who leads, what runs next, a table of recent runs
     and, for each failed run, the full reason."""
@@ -80,7 +130,9 @@ def render_status(report: dict[str, Any], now: datetime | None = None, width: in
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None, force_terminal=False)
     _print_header(console, report, now)
+    _print_cycles(console, report)
     _print_dashboards(console, report.get("dashboards") or [], now)
+    _print_alerts(console, report.get("alerts") or {}, now)
     runs = report.get("runs") or []
     if not runs and not report.get("last_runs"):
         console.print("\nNo runs recorded yet.", highlight=False)
@@ -212,6 +264,32 @@ def _print_dashboards(console: Any, dashboards: list[dict[str, Any]], now: datet
         console.print(line, highlight=False, soft_wrap=True)
 
 
+def _print_alerts(console: Any, alerts: dict[str, Any], now: datetime) -> None:
+    """The alerts' channels, last run and failing recipients (nothing when never set up)."""
+    last = alerts.get("last_run")
+    if not alerts.get("channels") and not last and not alerts.get("failing"):
+        return
+    channels = " + ".join(alerts.get("channels") or []) or "no channel configured"
+    quiet = f", quiet {alerts['quiet_hours']}" if alerts.get("quiet_hours") else ""
+    if last:
+        started = _when(datetime.fromisoformat(last["started_at"]), now)
+        rows = last.get("rows") or {}
+        ran = f"last run {started} {last['outcome']} ({rows.get('sent', 0)} digest(s) sent)"
+    else:
+        ran = "not run yet"
+    line = f"Alerts:    {channels}{quiet}; {ran}; {alerts.get('sent', 0)} delivery(ies) in all"
+    console.print(line, highlight=False)
+    for item in alerts.get("failing") or []:
+        who = "Google Chat space" if item["channel"] == Channel.GOOGLE_CHAT else item["recipient"]
+        since = _when(datetime.fromisoformat(item["since"]), now)
+        console.print(
+            f"  NOT DELIVERED to {who}: {item['alerts']} alert(s), {item['attempts']} "
+            f"attempt(s) since {since}: {item['error']} (retried on the next run)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
 def _short(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S")
 
@@ -235,3 +313,60 @@ def _span(seconds: float) -> str:
     if seconds < 36 * 3600:
         return f"{seconds / 3600:.1f}h"
     return f"{seconds / 86400:.1f}d"
+
+
+def _cycles(settings: Settings, engine: Engine, now: datetime) -> dict[str, Any]:
+    """The report's `cycles`: each configured cycle's counts on today's local date
+    (`CycleCounts.as_json`; [] without [[cycles]]), plus `cycles_error` when a rule set or the
+    store stops them from being counted."""
+    if not settings.cycles:
+        return {"cycles": []}
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hqsync.config.errors import HqsyncError
+    from hqsync.config.ruleset_loader import load_rule_sets
+    from hqsync.models.cycles import load_cycle_report
+
+    zone = settings.schedule.timezone
+    try:
+        report = load_cycle_report(
+            engine,
+            settings.cycles,
+            load_rule_sets(settings.scoring.rule_set_dirs),
+            now.astimezone(ZoneInfo(zone)).date(),
+            due_soon_days=settings.alerts.due_soon_days,
+            timezone=zone,
+        )
+    except (HqsyncError, SQLAlchemyError) as exc:
+        return {"cycles": [], "cycles_error": str(exc).splitlines()[0]}
+    return {"cycles": [counts.as_json() for counts in report.counts]}
+
+
+def _print_cycles(console: Any, report: dict[str, Any]) -> None:
+    """Each cycle's counts: how many hospitals submitted, are overdue, due soon or late."""
+    if report.get("cycles_error"):
+        console.print(f"Cycles:    cannot count: {report['cycles_error']}", highlight=False)
+    for item in report.get("cycles") or []:
+        kinds = [
+            _kind_counts(kind, item[kind], item["hospitals"])
+            for kind in ("self", "council")
+            if item.get(kind)
+        ]
+        console.print(
+            f"Cycle {item['standard']} {item['year']} (covers {item['covered_year']}): "
+            f"{item['hospitals']} hospital(s); " + "; ".join(kinds),
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _kind_counts(kind: str, counts: dict[str, Any], hospitals: int) -> str:
+    """ "self 41/58 submitted, 6 overdue (due 2026-11-30)": the non-zero counts of one kind."""
+    words = [f"{counts['submitted']}/{hospitals} submitted"] + [
+        f"{counts[key]} {key.replace('_', ' ')}"
+        for key in ("draft_only", "overdue", "due_soon", "late")
+        if counts[key]
+    ]
+    return f"{kind} {', '.join(words)} (due {counts['due']})"

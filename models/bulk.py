@@ -40,6 +40,9 @@ def insert_many(
 ) -> None:
     """INSERT `rows` (dicts with the same keys) as driver-level executemany (COPY on psycopg).
 
+    `rows` is read a chunk (a slice) at a time, each row once: it may build its rows as they
+    are read (see `hqsync.sync.ingest.diff.NewRows`).
+
     Values go through the columns' own bind processors (so they are stored exactly as
     SQLAlchemy would store them), but a column at a time and once per distinct value for
     dates, times and booleans. The columns named in `as_stored` already hold the text the
@@ -113,8 +116,9 @@ def _write_many(
         )
         driver = cast(Any, conn.connection.driver_connection)
         with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
-            for record in zip(*columns_of(rows), strict=True):
-                copy.write_row(record)
+            for chunk in chunks(rows, CHUNK):
+                for record in zip(*columns_of(chunk), strict=True):
+                    copy.write_row(record)
         return
     for chunk in chunks(rows, CHUNK):
         columns = columns_of(chunk)

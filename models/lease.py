@@ -14,15 +14,18 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from hqsync.config.errors import StoreBusyError
 from hqsync.config.vocabulary import Job, RunOutcome
 from hqsync.models.tables import Lease, Run, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +55,16 @@ def try_acquire(
     """
     expires = now + timedelta(seconds=ttl_s)
     values = {"name": name, "holder": holder, "acquired_at": now, "expires_at": expires}
-    stmt: postgresql.Insert | sqlite.Insert = (
-        postgresql.insert(Lease).values(**values)
-        if engine.dialect.name == "postgresql"
-        else sqlite.insert(Lease).values(**values)
-    )
+    stmt: postgresql.Insert | sqlite.Insert
+    # Each dialect's module is imported when used: a command on SQLite never loads PostgreSQL's.
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(Lease).values(**values)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(Lease).values(**values)
     table = Lease.__table__
     ours = table.c.holder == stmt.excluded.holder
     upsert = stmt.on_conflict_do_update(

@@ -6,7 +6,7 @@ what `hqsync.models.source_rows` read, and `source_rows` writes them (see ARCHIT
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +53,8 @@ class TabPlan:
     """Every write one sync makes to one tab of a source, decided before any is made."""
 
     kind: TabKind
-    inserts: list[Values] = field(default_factory=list)
-    """New rows, every column given."""
+    inserts: Sequence[Values] = field(default_factory=list)
+    """New rows, every column given (possibly built as they are read: read them in chunks)."""
     updates: list[Values] = field(default_factory=list)
     """Changed or restored rows: every column a sheet sets, and 'b_key'."""
     tombstones: list[Values] = field(default_factory=list)

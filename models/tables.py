@@ -74,6 +74,9 @@ class Hospital(SourceRowMixin, Base):
     dashboard: Mapped[str | None] = mapped_column(
         sa.Text, doc="the hospital's own dashboard (spreadsheet id, URL or path), as written"
     )
+    email: Mapped[str | None] = mapped_column(
+        sa.Text, doc="its leaders' e-mail addresses for alerts, as written (',' or ';' between)"
+    )
 
 
 class Assessment(SourceRowMixin, Base):
@@ -275,3 +278,27 @@ class DashboardFingerprint(Base):
     )
     inputs: Mapped[str | None] = mapped_column(sa.String(64))
     layout: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class AlertDelivery(Base):
+    """One alert event delivered (or tried) to one recipient: an event is sent to each
+    recipient once; a failed delivery is retried on the next run while the event holds."""
+
+    __tablename__ = "alert_deliveries"
+    event_key: Mapped[str] = mapped_column(
+        sa.String(1000), primary_key=True, doc="the event's stable key, e.g. overdue:QD6858:…"
+    )
+    channel: Mapped[str] = mapped_column(sa.String(20), primary_key=True, doc="email | google_chat")
+    recipient: Mapped[str] = mapped_column(
+        sa.String(320), primary_key=True, doc="an e-mail address, or 'space' for the Chat space"
+    )
+    event: Mapped[str] = mapped_column(sa.String(20), doc="band_drop | basic_failed | …")
+    hospital_id: Mapped[str | None] = mapped_column(sa.String(200))
+    outcome: Mapped[str] = mapped_column(sa.String(20), doc="sent | failed")
+    attempts: Mapped[int] = mapped_column(sa.Integer)
+    first_attempt_at: Mapped[datetime]
+    last_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(sa.Text, doc="why the last attempt failed")
+
+    __table_args__ = (sa.Index("ix_alert_deliveries_outcome", "outcome"),)

@@ -58,6 +58,7 @@ from hqsync.sync.dashboard.formats import (
 from hqsync.sync.dashboard.health import about_table, issues_table
 from hqsync.sync.dashboard.labels import LABELS
 from hqsync.sync.dashboard.loader import DashboardData, is_missing, plain_cell
+from hqsync.sync.dashboard.progress import progress_tables
 from hqsync.sync.interfaces import CellValue
 
 TREND_SERIES_LIMIT = 25
@@ -120,8 +121,8 @@ def latest_assessments(scores: pd.DataFrame, *, by_kind: bool = False) -> pd.Dat
 def build_dashboard(
     data: DashboardData, language: str, now: datetime, timezone: str = "Asia/Ho_Chi_Minh"
 ) -> Dashboard:
-    """The dashboard's tabs (Summary, Criteria, Gaps, Trend, Data issues, About); times are
-    shown in `timezone`."""
+    """The dashboard's tabs (Summary, Progress when cycles are configured, Criteria, Gaps,
+    Trend, Data issues, About); times are shown in `timezone`."""
     labels = LABELS[Language(language)]
     zone = ZoneInfo(timezone)
     max_level = max_level_of(data.rule_sets)
@@ -141,6 +142,7 @@ def build_dashboard(
                 labels=labels,
                 max_level=max_level,
             ),
+            *progress_tables(data.cycles, labels, data.rule_sets),
             _criteria(
                 both_kinds,
                 data.criteria,

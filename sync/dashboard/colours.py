@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hqsync.config.vocabulary import levels_of
+from hqsync.config.vocabulary import DueState, levels_of
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.dashboard.document import ValueColour
 from hqsync.sync.dashboard.loader import is_missing
@@ -16,6 +16,15 @@ DEFAULT_MAX_LEVEL = len(LEVEL_COLOURS)
 """The levels shown when no levels rule set is configured."""
 PASS_COLOUR, FAIL_COLOUR, RISK_COLOUR = "#C6EFCE", "#FFC7CE", "#FFC7CE"
 BAND_PALETTE = ("#63BE7B", "#B1D580", "#FFEB84", "#FCAA78", "#F8696B")
+DUE_COLOURS = {
+    DueState.OVERDUE: "#FFC7CE",
+    DueState.DUE_SOON: "#FFEB9C",
+    DueState.LATE: "#FCE4D6",
+    DueState.DONE: "#C6EFCE",
+}
+"""A Progress tab's deadline status by its due state (pending: no colour)."""
+PROGRESS_TOTAL_COLOUR = "#DDEBF7"
+"""The Progress tab's counts rows (one per standard, above the hospitals)."""
 LEVEL_COUNT_MAX = 10_000
 """Upper bound of the level-count colour rule (far above any catalog's size)."""
 

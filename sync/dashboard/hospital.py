@@ -39,6 +39,7 @@ from hqsync.sync.dashboard.formats import local_time, standard_name
 from hqsync.sync.dashboard.health import issues_table
 from hqsync.sync.dashboard.labels import LABELS
 from hqsync.sync.dashboard.loader import DashboardData, is_missing, plain_cell
+from hqsync.sync.dashboard.progress import hospital_progress_tables
 from hqsync.sync.interfaces import CellValue
 
 VOLATILE_TABLE = "about"
@@ -188,8 +189,9 @@ def build_hospital_dashboard(
     now: datetime,
     timezone: str = "Asia/Ho_Chi_Minh",
 ) -> Dashboard:
-    """One hospital's dashboard: Summary, Criteria (with the province median), Gaps, Trend,
-    Data issues and About, holding nothing of any other hospital."""
+    """One hospital's dashboard: Summary, its own Progress (with cycles), Criteria (with the
+    province median), Gaps, Trend, Data issues and About, holding nothing of any other
+    hospital."""
     labels = LABELS[Language(language)]
     data = views.data
     max_level = max_level_of(data.rule_sets)
@@ -215,6 +217,7 @@ def build_hospital_dashboard(
                 labels=labels,
                 max_level=max_level,
             ),
+            *hospital_progress_tables(data.cycles, hospital_id, labels, data.rule_sets),
             _criteria(views, latest, criteria, labels, max_level),
             _gaps(views, latest_assessments(live), criteria, labels, max_level),
             trend_table(own, hospital_frame, labels, data.rule_sets),

@@ -7,17 +7,19 @@ and numpy values into the plain values a spreadsheet cell (or a JSON export) hol
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy.engine import Engine
 
-from hqsync.config.settings import SourceSettings
+from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome
 from hqsync.models import evidence, results
 from hqsync.models.runs import SourceFailure, last_finished, source_failures
+from hqsync.scoring.cycles import CycleReport
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.dashboard.evidence import EvidenceIndex, evidence_index
 from hqsync.sync.interfaces import CellValue
@@ -39,6 +41,8 @@ class DashboardData:
     """The evidence links of failing findings (`sync.dashboard.evidence.evidence_index`)."""
     source_failures: tuple[SourceFailure, ...] = ()
     """Sources whose latest sync failed (the run log's `source_failures`), by source."""
+    cycles: CycleReport | None = None
+    """The current assessment cycles on the publish day (`with_cycles`); None: no [[cycles]]."""
 
 
 def load_dashboard_data(
@@ -75,6 +79,28 @@ def load_dashboard_data(
         evidence=links,
         source_failures=tuple(f for f in failures if not configured or f.source in configured),
     )
+
+
+def with_cycles(
+    data: DashboardData, engine: Engine, settings: Settings, now: datetime
+) -> DashboardData:
+    """`data` with the current cycles (`settings.cycles`) on the publish day: `now` in the
+    schedule's time zone; unchanged when no cycle is configured. ConfigError when a cycle names
+    a standard no rule set knows."""
+    if not settings.cycles:
+        return data
+    from hqsync.models.cycles import load_cycle_report
+
+    zone = settings.schedule.timezone
+    report = load_cycle_report(
+        engine,
+        settings.cycles,
+        data.rule_sets,
+        now.astimezone(ZoneInfo(zone)).date(),
+        due_soon_days=settings.alerts.due_soon_days,
+        timezone=zone,
+    )
+    return replace(data, cycles=report)
 
 
 def is_missing(value: Any) -> bool:

@@ -310,6 +310,7 @@ FIELD_COERCERS: Mapping[str, Mapping[str, str]] = {
         "has_pediatrics": "yes_no",
         "active": "yes_no",
         "dashboard": "text",
+        "email": "text",
     },
     TabKind.ASSESSMENTS: {
         "hospital_id": "key",
@@ -398,6 +399,25 @@ class Coercers:
         return parsed.astimezone(UTC)
 
 
+def clean_key(text: str) -> bool:
+    """True when `text` is a key cell's own key as it is: `_key` would return it unchanged
+    and it holds no control character (plain printable ASCII, no space, no Excel `_xHHHH_`
+    escape, no leading apostrophe, no formula error). Most keys are: they skip cleaning."""
+    return (
+        text.isascii()
+        and text.isprintable()
+        and text[:1] not in _NOT_FIRST
+        and " " not in text
+        and "_x" not in text
+    )
+
+
+_NOT_FIRST = frozenset({"", "'", "#"})
+"""Starts of a key `clean_key` leaves to the general road: empty, the apostrophe Sheets uses to
+force text, and the formula errors (all start with '#')."""
+assert all(error.startswith("#") for error in FORMULA_ERRORS)
+
+
 def cell_key(
     parse: Callable[[CellValue], str | None], row: Sequence[CellValue], index: int
 ) -> str | None:
@@ -432,6 +452,14 @@ def blank(value: CellValue) -> bool:
     return not clean_text(value)
 
 
+def _finite(row: Sequence[CellValue]) -> bool:
+    """True when every float cell of `row` is finite (one sum in C for the common case)."""
+    try:
+        return math.isfinite(math.fsum([value for value in row if type(value) is float]))
+    except (OverflowError, ValueError):  # huge finite values, or inf - inf: look one by one
+        return all(math.isfinite(v) for v in row if type(v) is float)
+
+
 def raw_and_extra(
     match: HeaderMatch, row: Sequence[CellValue]
 ) -> tuple[dict[str, JsonCell], dict[str, JsonCell]]:
@@ -448,10 +476,12 @@ def raw_and_extra(
             fast = cast(dict[str, JsonCell], dict(zip(names, row, strict=False)))  # padded below
             if length < width:
                 fast.update(dict.fromkeys(names[length:]))
-            if float in types:
+            if float in types and not _finite(row):
                 for name, value in fast.items():
                     if type(value) is float and not math.isfinite(value):
                         fast[name] = None
+            if not match.extra:
+                return fast, {}
             return fast, {name: fast[name] for name in match.extra}
     raw: dict[str, JsonCell] = {
         names[i]: (json_safe(row[i]) if i < length else None) for i in range(width)

@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from hqsync.config.vocabulary import AssessmentKind, Ownership, Result, Status, TabKind
+from hqsync.config.vocabulary import (
+    YES_NO_WORDS,
+    AssessmentKind,
+    Ownership,
+    Result,
+    Status,
+    TabKind,
+)
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,23 @@ FIELDS: Mapping[str, tuple[FieldSpec, ...]] = MappingProxyType(
                 "Bảng điều khiển",
                 "dashboard",
                 ("bang dieu khien", "dashboard url", "dashboard link", "dashboard spreadsheet"),
+            ),
+            FieldSpec(
+                "email",
+                False,
+                "Email lãnh đạo",
+                "email",
+                (
+                    "email lanh dao",
+                    "email",
+                    "e-mail",
+                    "leader email",
+                    "leaders email",
+                    "leader emails",
+                    "email giam doc",
+                    "thu dien tu",
+                    "dia chi email",
+                ),
             ),
         ),
         TabKind.ASSESSMENTS: (
@@ -215,11 +239,8 @@ RESULT_WORDS: Mapping[Result, tuple[str, ...]] = {
     Result.PARTIAL: ("partial", "partially met", "partly met", "đạt một phần", "một phần", "đmp"),
 }
 """Finding result → the words an inspector may write for it."""
-YES_NO_WORDS: Mapping[bool, tuple[str, ...]] = {
-    True: ("yes", "y", "true", "có", "x", "đúng", "ok"),
-    False: ("no", "n", "false", "không", "sai"),
-}
-"""Yes/no fields (has_obstetrics, has_pediatrics, active): True/False → their words."""
+# Yes/no fields (has_obstetrics, has_pediatrics, active) take the vocabulary's YES_NO_WORDS
+# (imported above): a cycle's `applies_when` column reads the same words (scoring/cycles.py).
 KIND_WORDS: Mapping[AssessmentKind, tuple[str, ...]] = {
     AssessmentKind.SELF: (
         "self",

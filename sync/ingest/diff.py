@@ -21,11 +21,13 @@ ARCHITECTURE.md): `placed_keys` / `guard_settled`, `known_live`, `compare_rows`,
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from itertools import compress, repeat
 from operator import attrgetter, eq, not_
+from typing import overload
 
 from hqsync.config.errors import StaleMemoError, StoreError
 from hqsync.config.vocabulary import TabKind
@@ -242,9 +244,7 @@ def plan_tab(
     (empty for other tabs); `rejected` and `settled_count` count the tab's rejected rows and
     the rows the memo settled (left out of the comparison)."""
     is_assessment = kind == TabKind.ASSESSMENTS
-    inserts = [
-        _row_values(row, source, now, is_assessment, first_seen=True) for row in comparison.inserts
-    ]
+    inserts = NewRows(comparison.inserts, partial(_new_row, source, now, is_assessment))
     updates = []
     for row in comparison.changed:
         values = _row_values(row, source, now, is_assessment, first_seen=False)
@@ -343,14 +343,45 @@ def rejection_rows(source: str, rejections: Iterable[Rejection]) -> list[Values]
     ]
 
 
+class NewRows(Sequence[Values]):
+    """The values of new rows, each built when it is read: a writer reads them a chunk at a
+    time, so the 500k dicts of a first load are never all held at once (they were a third of
+    its peak memory). Reading a row twice builds it twice (the same values)."""
+
+    def __init__(self, rows: Sequence[SourceRow], build: Callable[[SourceRow], Values]) -> None:
+        self._rows = rows
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> Values: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Values]: ...
+
+    def __getitem__(self, index: int | slice) -> Values | list[Values]:
+        if isinstance(index, slice):
+            return list(map(self._build, self._rows[index]))
+        return self._build(self._rows[index])
+
+
+def _new_row(source: str, now: datetime, is_assessment: bool, row: SourceRow) -> Values:
+    """The columns a new row sets (see `_row_values`)."""
+    return _row_values(row, source, now, is_assessment, first_seen=True)
+
+
 def _row_values(
     row: SourceRow, source: str, now: datetime, is_assessment: bool, *, first_seen: bool
 ) -> Values:
     """The columns a usable row sets: its fields, raw values, hash and bookkeeping."""
     values: Values = dict(row.fields)
+    raw, extra = row.raw, row.extra
     values.update(
-        raw=dict(row.raw),
-        extra=dict(row.extra),
+        # normalise builds each row's own dicts: written as they are (JSON), not copied
+        raw=raw if type(raw) is dict else dict(raw),
+        extra=extra if type(extra) is dict else dict(extra),
         row_hash=row.row_hash,
         row_number=row.row_number,
         deleted=False,

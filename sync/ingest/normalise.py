@@ -15,6 +15,7 @@ from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from itertools import chain, islice
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from hqsync.config.errors import SourceError
@@ -31,12 +32,14 @@ from hqsync.sync.ingest.cells import (
     attempt,
     blank,
     cell_key,
+    clean_key,
     raw_and_extra,
 )
+from hqsync.sync.ingest.columnar import clean_values
 from hqsync.sync.ingest.contract import FIELDS, REQUIRED_VALUES, ROW_NOUNS
 from hqsync.sync.ingest.hashing import context_hasher, row_digest, tab_context
 from hqsync.sync.ingest.headers import HeaderMatch, match_headers
-from hqsync.sync.ingest.limits import key_cell_problem, length_problems
+from hqsync.sync.ingest.limits import FIELD_LENGTHS, key_cell_problem, length_problems
 from hqsync.sync.ingest.locale import SourceLocale, source_locale
 from hqsync.sync.ingest.mapping import check_mapped_fields
 from hqsync.sync.ingest.memo import MemoScan, TabMemo, text_digest
@@ -243,6 +246,13 @@ class _TabParser:
             (name, match.fields.get(name), *ctx.coerce.plan(coercer), name in required)
             for name, coercer in FIELD_COERCERS[kind].items()
         )
+        limits = FIELD_LENGTHS[kind]
+        self.limits = tuple(limits.get(name) for name, *_ in self.plan)
+        self.key_limit = limits.get(self.key_field)
+        self.has_children = kind != TabKind.FINDINGS
+        self.clean: list[Values | None] | None = None
+        """Per data row, its values when it reads cleanly (see `clean_values`), on a sync that
+        parses every row; None: read row by row."""
         self.prefix = tab_context(kind, match, ctx.timezone, ctx.locale)
         self.known_by_hash = dict(zip(known.values(), known.keys(), strict=True))
         self.seen: dict[str, int] = {}
@@ -280,8 +290,17 @@ class _TabParser:
         )
         scan, memo_hashes = self.scan, self.memo_hashes
         in_place = scan if scan is not None and scan.has_previous else None
-        has_children = self.tab.kind != TabKind.FINDINGS
+        has_children = self.has_children
         own_key, own_key_index = self.ctx.coerce.own_key, self.tab.match.fields[self.key_field]
+        if not known_by_hash and in_place is None:  # every row is parsed: a column at a time
+            self.clean = clean_values(
+                self.tab.rows[1:],
+                key_field=self.key_field,
+                key_index=own_key_index,
+                key_limit=self.key_limit,
+                plan=self.plan,
+                limits=self.limits,
+            )
         hashers: dict[str, blake2b] = {}
         for row_number, row in self._visiting():
             if not row:
@@ -331,6 +350,8 @@ class _TabParser:
         self, row_number: int, row: Sequence[CellValue], digest: str, *, has_context: bool
     ) -> None:
         """Parse one row cell by cell: store it, or reject it with every problem it has."""
+        if has_context and self._store_clean_row(row_number, row, digest):
+            return
         length = len(row)
         cells = {name: (row[i] if i < length else None) for name, i in self.field_items}
         if blank(cells[self.key_field]) and all(blank(v) for v in cells.values()):
@@ -361,6 +382,69 @@ class _TabParser:
         self.stored.append(SourceRow(key, row_number, values, raw, extra, digest))
         if self.memo_hashes is not None:
             self.memo_hashes[row_number - 2] = digest
+
+    def _store_clean_row(self, row_number: int, row: Sequence[CellValue], digest: str) -> bool:
+        """Store a row that has no problem at all, the common case, with less work per cell
+        than `_parse_row`'s general road (the same values, the same row); False, having
+        changed nothing, when the row has any problem or its key needs cleaning: then the
+        general road reads it and says what is wrong."""
+        if self.clean is not None:
+            values = self.clean[row_number - 2]
+            if values is None:
+                return False
+            key = cast(str, values[self.key_field])
+            if key in self.seen or (self.scan is not None and key in self.scan.kept):
+                return False
+        else:
+            found = self._clean_values_of(row)
+            if found is None:
+                return False
+            key, values = found
+        problems: list[RowProblem] = []
+        rule_set = self.rules.check(values, problems)
+        if problems:  # `check` changed nothing it does not set again on the general road
+            return False
+        self.seen[key] = row_number
+        if self.has_children:  # findings are no one's parents
+            self.parents[key] = Parent(row_number, rule_set=rule_set)
+        raw, extra = raw_and_extra(self.tab.match, row)
+        self.stored.append(SourceRow(key, row_number, values, raw, extra, digest))
+        if self.memo_hashes is not None:
+            self.memo_hashes[row_number - 2] = digest
+        return True
+
+    def _clean_values_of(self, row: Sequence[CellValue]) -> tuple[str, Values] | None:
+        """One row's key and values, as `clean_values` reads them for a whole tab."""
+        key_index = self.tab.match.fields[self.key_field]
+        key = row[key_index] if key_index < len(row) else None
+        if not (type(key) is str and clean_key(key)):
+            return None
+        if key in self.seen or (self.scan is not None and key in self.scan.kept):
+            return None
+        if self.key_limit is not None and len(key) > self.key_limit:
+            return None
+        values: Values = {self.key_field: key}
+        length = len(row)
+        for (name, index, cache, compute, needed), limit in zip(
+            self.plan, self.limits, strict=True
+        ):
+            if index is None:
+                values[name] = None
+                continue
+            value = row[index] if index < length else None
+            cache_key = value if type(value) is str else (type(value), value)
+            outcome = cache.get(cache_key)
+            if outcome is None:
+                outcome = cache[cache_key] = attempt(compute, value)
+            if not outcome[0]:
+                return None
+            result = outcome[1]
+            if (result is None and needed) or (
+                limit is not None and type(result) is str and len(result) > limit
+            ):
+                return None
+            values[name] = result
+        return key, values
 
     def _own_key(self, cell: CellValue, problems: list[RowProblem]) -> str | None:
         """The row's own key; a problem when empty, unreadable or holding a control character."""

@@ -109,6 +109,8 @@ class FakePipeline:
         self.hold = hold
         self.work_s = work_s
         self.calls: list[tuple[str, datetime]] = []
+        self.alerts_checked: list[datetime] = []
+        """When the daemon asked for the alerts step (after each publish job)."""
         self.finished: list[tuple[str, datetime]] = []
         self.active = 0
         self.max_active = 0
@@ -150,6 +152,9 @@ class FakePipeline:
     def publish(self) -> None:
         with self._job("publish"):
             pass
+
+    def alerts_if_due(self, changed: bool = False) -> None:
+        self.alerts_checked.append(self.clock())
 
     def times(self, job: str) -> list[datetime]:
         return [when for name, when in self.calls if name == job]

@@ -10,8 +10,10 @@ from importlib import resources
 from pathlib import Path
 
 from hqsync.config import settings as settings_module
+from hqsync.config.calendar_settings import AlertSettings, ChatSettings, EmailSettings
 from hqsync.config.settings import load_settings
 from hqsync.config.utils import format_link
+from hqsync.scoring.cycles import Cycle
 
 CONFIG_DIR = Path(str(resources.files("hqsync.config")))
 EXAMPLE = CONFIG_DIR / "hqsync.example.toml"
@@ -25,7 +27,11 @@ SECTIONS = {
     "schedule": settings_module.ScheduleSettings,
     "scoring": settings_module.ScoringSettings,
     "daemon": settings_module.DaemonSettings,
+    "cycles": Cycle,
+    "alerts": AlertSettings,
 }
+SUB_TABLES = {"alerts": {"email": EmailSettings, "google_chat": ChatSettings}}
+"""Fields written as tables of their own ([alerts.email]); their keys are checked there."""
 
 
 def test_the_example_config_is_valid(tmp_path):
@@ -46,12 +52,19 @@ def test_the_example_config_shows_and_explains_every_setting():
     text = EXAMPLE.read_text(encoding="utf-8")
     top = {f.name for f in dataclasses.fields(settings_module.Settings)} - {"path"}
     assert top == set(SECTIONS), "a new settings section needs a place in the example"
-    for section, cls in SECTIONS.items():
-        header = f"[[{section}]]" if section == "sources" else f"[{section}]"
+    tables: list[tuple[str, type]] = list(SECTIONS.items())
+    tables += [(f"{s}.{f}", c) for s, subs in SUB_TABLES.items() for f, c in subs.items()]
+    for section, cls in tables:
+        header = f"[[{section}]]" if section in ("sources", "cycles") else f"[{section}]"
         start = re.search(rf"(?m)^{re.escape(header)}$", text)
         assert start, f"no {header} table"
         body = re.split(r"(?m)^\[", text[start.end() :], maxsplit=1)[0]
         for field in dataclasses.fields(cls):
+            if field.name in SUB_TABLES.get(section, {}) or field.name == "password":
+                continue  # a table of its own; the password only from the environment
+            if section == "alerts" and field.name == "hospitals":
+                assert re.search(r"(?m)^\[alerts\.hospitals\]\n# ", text)
+                continue
             # A setting whose default depends on the source (a source's locale) is shown
             # commented out ("# locale = ..."): set in a copied example it would override it.
             shown = rf"(?:{field.name}|# {field.name})"

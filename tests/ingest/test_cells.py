@@ -213,3 +213,15 @@ def test_raw_and_extra_name_every_column_and_keep_values_beyond_the_headers():
     assert raw["Cập nhật lúc"] == "2025-03-05"
     assert extra == {"Ghi chú thêm": "x", "(column J)": "y"}
     assert raw["(column J)"] == "y" and "(column I)" not in raw
+
+
+@pytest.mark.parametrize(
+    "floats",
+    [(1.5, 2.0), (math.inf, 2.0), (-math.inf, math.inf), (math.nan, 1.0), (1e308, 1e308)],
+)
+def test_raw_keeps_finite_numbers_and_nulls_the_others(floats):
+    match = match_headers("findings", F_HEAD, "Kết quả")
+    raw, extra = raw_and_extra(match, ["F01", "DG01", "1.1", "Đạt", *floats])
+    kept = [raw[name] for name in match.names[4:6]]
+    assert kept == [f if math.isfinite(f) else None for f in floats]
+    assert extra == {}

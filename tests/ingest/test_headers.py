@@ -53,3 +53,11 @@ def test_aliases_and_english_headers_match_and_unknown_columns_are_extra():
 
 def test_column_letters():
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+
+
+@pytest.mark.parametrize(
+    "header", ["Email lãnh đạo", "email", "E-mail", "Leader email", "EMAIL LANH DAO", "Thư điện tử"]
+)
+def test_the_leaders_email_column_goes_by_many_names(header):
+    match = match_headers("hospitals", ["Mã bệnh viện", "Tên bệnh viện", header], "Bệnh viện")
+    assert match.fields["email"] == 2 and not match.extra

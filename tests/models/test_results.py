@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from hqsync.models import results
-from hqsync.models.tables import AssessmentScore, CriterionResult
+from hqsync.models.tables import Assessment, AssessmentScore, CriterionResult, Finding, Hospital
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 
@@ -133,3 +133,142 @@ def test_a_changed_result_replaces_the_stored_rows(engine, change):
         criteria.loc[1, "status"],
         criteria.loc[1, "details"],
     )
+
+
+def _source_row(number: int) -> dict[str, Any]:
+    return {
+        "source": "src",
+        "row_number": number,
+        "raw": {},
+        "extra": {},
+        "row_hash": f"h{number}",
+        "first_seen_at": NOW,
+        "changed_at": NOW,
+    }
+
+
+def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
+    """The grouped read gives the findings a row-by-row read gives; a cell holding the
+    separator it joins them with is read row by row (same findings)."""
+    findings = [
+        ("f1", "a1", "A1.1-1.1", "met", False),
+        ("f2", "a1", "A1.1-1.2", "not_met", False),
+        ("f3", "a1", "A1.1-2.1", "met", True),  # tombstoned: not an input
+        ("f4", "a2", "A1.1-1.1", "na", False),
+        ("f5", "a2", "A1\x1f1-1.2", "met", False),  # holds the separator
+        ("f6", "a3", "A1.1-1.1", "partial", True),  # a3's only finding is gone
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(Hospital),
+            [{**_source_row(2), "hospital_id": "h1", "has_obstetrics": True}],
+        )
+        conn.execute(
+            sa.insert(Assessment),
+            [
+                {
+                    **_source_row(n + 2),
+                    "assessment_id": ident,
+                    "hospital_id": "h1",
+                    "standard": "QD6858",
+                    "kind": "self",
+                    "status": "submitted",
+                }
+                for n, ident in enumerate(("a1", "a2", "a3"))
+            ],
+        )
+        conn.execute(
+            sa.insert(Finding),
+            [
+                {
+                    **_source_row(n + 2),
+                    "finding_id": fid,
+                    "assessment_id": aid,
+                    "item_code": code,
+                    "result": result,
+                    "deleted": deleted,
+                }
+                for n, (fid, aid, code, result, deleted) in enumerate(findings)
+            ],
+        )
+    with engine.connect() as conn:
+        inputs = results.load_scoring_inputs(conn, [("src", "a1"), ("src", "a2"), ("src", "a3")])
+    got = sorted(inputs.findings.itertuples(index=False, name=None))
+    assert got == sorted(
+        (results.make_key("src", aid), code, result)
+        for _, aid, code, result, deleted in findings
+        if not deleted
+    )
+    assert sorted(inputs.assessments["assessment_key"]) == [
+        results.make_key("src", a) for a in ("a1", "a2", "a3")
+    ]
+    assert inputs.hospitals["has_obstetrics"].tolist() == [True]
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(details, details)
+def test_score_details_are_stored_and_hashed_as_their_plain_json(engine, score_details, parts):
+    """An assessment's JSON columns are stored as `json.dumps` of their plain copy, and its
+    result hash is the sha256 of the plain score and criterion rows as sorted, compact JSON."""
+    import hashlib
+
+    assume(not _infinite(score_details) and not _infinite(parts))  # PostgreSQL's JSON refuses
+    scores, criteria = frames([{"met": 1}])
+    scores.at[0, "details"] = score_details
+    scores.at[0, "parts"] = parts
+    with engine.begin() as conn:
+        conn.execute(sa.delete(CriterionResult))
+        conn.execute(sa.delete(AssessmentScore))
+        assert results.save_scores(conn, scores, criteria, {"QD6858": "f"}, NOW) == 1
+        text = sa.Text
+        stored = conn.execute(
+            sa.select(
+                sa.cast(AssessmentScore.details, text),
+                sa.cast(AssessmentScore.parts, text),
+                sa.cast(AssessmentScore.level_counts, text),
+                AssessmentScore.result_hash,
+            )
+        ).one()
+    assert stored[:3] == (
+        json.dumps(plain(score_details)),
+        json.dumps(plain(parts)),
+        json.dumps({"1": 0, "2": 1}),
+    )
+    score_row = {
+        "source": "src",
+        "assessment_id": "a1",
+        "standard": "QD6858",
+        "method": "levels",
+        "score": 3.5,
+        "passed": None,
+        "band": None,
+        "applicable": 2,
+        "assessed": 2,
+        "level_counts": {"1": 0, "2": 1},
+        "parts": plain(parts),
+        "details": plain(score_details),
+        "rule_set_fingerprint": "f",
+    }
+    criterion = {
+        "source": "src",
+        "assessment_id": "a1",
+        "code": "A1.0",
+        "level": 3,
+        "value": 3.0,
+        "status": "scored",
+        "details": {"met": 1},
+    }
+    compact = {"sort_keys": True, "separators": (",", ":")}
+    score_text, criterion_text = json.dumps(score_row, **compact), json.dumps(criterion, **compact)
+    expected = f'{{"criteria":[{criterion_text}],"score":{score_text}}}'
+    assert stored[3] == hashlib.sha256(expected.encode()).hexdigest()
+
+
+def _infinite(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_infinite(v) for v in value.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_infinite(v) for v in value)
+    return isinstance(value, float) and math.isinf(value)

@@ -1,0 +1,94 @@
+"""Reading a tab's cells a column at a time, for a sync that parses every row (a first load).
+
+Per field, each distinct cell is coerced once through the run's caches and every row's outcome
+is then looked up in C; a row whose key is clean and whose every field reads without a problem
+gets its values here. The other rows are left to normalise's general road, which reads them
+cell by cell and says what is wrong: the values are the same either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from itertools import repeat
+from operator import and_, itemgetter
+from typing import cast
+
+from hqsync.sync.ingest.cells import Compute, Outcome, attempt, clean_key
+from hqsync.sync.ingest.references import Values
+from hqsync.sync.interfaces import CellValue
+
+FieldPlan = tuple[str, int | None, dict[Hashable, Outcome], Compute, bool]
+"""How normalise reads one field: (name, column index or None, the coercer's cache, the
+coercer, whether a value is required)."""
+
+_result_of = itemgetter(1)
+_UNAMBIGUOUS = frozenset({str, float, type(None)})
+"""Cell types no two of whose values compare equal (unlike True, 1 and 1.0)."""
+
+
+def _cache_key(cell: CellValue) -> Hashable:
+    """A cell's key in a coercer's cache: its text, else (type, value) (see `Coercers.plan`)."""
+    return cell if type(cell) is str else (type(cell), cell)
+
+
+def clean_values(
+    rows: Sequence[Sequence[CellValue]],
+    *,
+    key_field: str,
+    key_index: int,
+    key_limit: int | None,
+    plan: Sequence[FieldPlan],
+    limits: Sequence[int | None],
+) -> list[Values | None]:
+    """Per row, its values (the key first, then the fields in `plan` order) when it reads
+    cleanly: a key `clean_key` accepts within `key_limit` characters, and every field read
+    without a problem, present when required, within its limit. None for any other row."""
+    shortest = min(map(len, rows), default=0)
+    keys = _column(rows, key_index, shortest)
+    good = [
+        type(key) is str and clean_key(key) and (key_limit is None or len(key) <= key_limit)
+        for key in keys
+    ]
+    columns: list[Sequence[object]] = [keys]
+    for (_, index, cache, compute, needed), limit in zip(plan, limits, strict=True):
+        if index is None:
+            columns.append(list(repeat(None, len(rows))))
+            continue
+        cells = _column(rows, index, shortest)
+        if _UNAMBIGUOUS.issuperset(map(type, cells)):
+            keys_of_cells: Sequence[Hashable] = cells  # no two of these types compare equal
+        else:  # True == 1 == 1.0: the cache's own keys tell them apart
+            keys_of_cells = list(map(_cache_key, cells))
+        outcomes: dict[Hashable, Outcome] = {}
+        for cell in set(keys_of_cells):
+            cache_key = _cache_key(cast(CellValue, cell)) if keys_of_cells is cells else cell
+            outcome = cache.get(cache_key)
+            if outcome is None:
+                value = cache_key if type(cache_key) is str else cache_key[1]  # type: ignore[index]
+                outcome = cache[cache_key] = attempt(compute, value)
+            outcomes[cell] = outcome
+        fine = {cell: _fine(outcome, needed, limit) for cell, outcome in outcomes.items()}
+        good = list(map(and_, good, map(fine.__getitem__, keys_of_cells)))
+        columns.append(list(map(_result_of, map(outcomes.__getitem__, keys_of_cells))))
+    names = (key_field, *(entry[0] for entry in plan))
+    return [
+        dict(zip(names, values, strict=True)) if ok else None
+        for ok, values in zip(good, zip(*columns, strict=True), strict=True)
+    ]
+
+
+def _column(rows: Sequence[Sequence[CellValue]], index: int, shortest: int) -> Sequence[CellValue]:
+    """Every row's cell `index` (None beyond a row's end: trailing empty cells are trimmed)."""
+    if index < shortest:
+        return list(map(itemgetter(index), rows))
+    return [row[index] if index < len(row) else None for row in rows]
+
+
+def _fine(outcome: Outcome, needed: bool, limit: int | None) -> bool:
+    """True when a field's outcome is a value the row can keep as it is."""
+    if not outcome[0]:
+        return False
+    value = outcome[1]
+    if value is None:
+        return not needed
+    return limit is None or type(value) is not str or len(value) <= limit
