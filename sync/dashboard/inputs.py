@@ -4,7 +4,8 @@ last publish, so an unchanged country costs a few hashes, not 1,700 builds.
 
 A hospital's digest covers every value its dashboard reads (`build_hospital_dashboard`): its
 scores, comparisons, criterion results, hospital rows, failing findings, evidence links,
-rejected rows and its sources' failures; the province medians of its standards (a median
+rejected rows, its sources' failures and its own cycle states (with the day, when it has
+some: "due in N days" changes daily); the province medians of its standards (a median
 that moves changes every hospital of that standard); and what every dashboard shares: the rule
 sets' fingerprints, the language, the time zone, hqsync's version, the dashboard package's own
 code, and every `DashboardData` field not split per hospital below (`PER_HOSPITAL`), so a
@@ -34,9 +35,19 @@ from pandas.util import hash_array
 
 from hqsync.sync.dashboard.hospital import HospitalViews
 from hqsync.sync.dashboard.loader import DashboardData
+from hqsync.sync.dashboard.progress import hospital_progress_inputs
 
 PER_HOSPITAL = frozenset(
-    {"scores", "criteria", "comparisons", "hospitals", "rejected", "evidence", "source_failures"}
+    {
+        "scores",
+        "criteria",
+        "comparisons",
+        "hospitals",
+        "rejected",
+        "evidence",
+        "source_failures",
+        "cycles",
+    }
 )
 """The `DashboardData` fields a hospital's digest takes only its own part of."""
 
@@ -175,6 +186,8 @@ def hospital_input_digests(
             digest.update(b"\x00median" + medians.get(standard, b""))
         mine = [failures[s] for s in sorted(sources.get(hospital, ())) if s in failures]
         digest.update(b"\x00failures" + repr(mine).encode())
+        progress = hospital_progress_inputs(data.cycles, hospital)
+        digest.update(b"\x00cycles" + repr(progress).encode())
         digests[hospital] = digest.hexdigest()
     return digests
 

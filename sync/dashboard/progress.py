@@ -95,6 +95,17 @@ def hospital_progress_tables(
     return (_progress_table(report, states, columns, labels, rule_sets),)
 
 
+def hospital_progress_inputs(report: CycleReport | None, hospital_id: str) -> object:
+    """All `hospital_progress_tables` reads of `report` for one hospital: a hospital's input
+    digest (`sync.dashboard.inputs`) takes this, not the whole report, so another hospital's
+    submission does not rebuild its dashboard. Keep it in step with that function."""
+    if report is None:
+        return None
+    states = report.of_hospital(hospital_id)
+    day = (report.today, report.due_soon_days) if states else None
+    return (_kinds(report), day, states)
+
+
 def _progress_table(
     report: CycleReport,
     states: Sequence[HospitalCycle],

@@ -256,3 +256,44 @@ def test_hospital_digests_follow_their_own_inputs_and_the_medians_of_their_stand
     zone = "Asia/Ho_Chi_Minh"
     assert overview_input_digest(later, "vi", zone) == overview_input_digest(data, "vi", zone)
     assert overview_input_digest(data, "en", zone) != overview_input_digest(data, "vi", zone)
+
+
+def test_a_hospitals_digest_follows_its_own_cycle_states_and_the_day(tmp_path: Path, db_url: str):
+    from hqsync.config.vocabulary import Submission
+    from hqsync.sync.dashboard.loader import with_cycles
+    from tests.dashboard.progress_support import CYCLES, PUBLISHED, varied_tabs
+
+    settings, _, _ = xlsx_deployment(tmp_path, db_url)
+    settings = replace(settings, cycles=CYCLES)
+    write_source_workbook(tmp_path / "source.xlsx", varied_tabs())
+    engine = open_store(db_url)
+    try:
+        pipeline = Pipeline(settings, engine, clock=lambda: PUBLISHED)
+        pipeline.sync()
+        pipeline.score()
+        data = with_cycles(
+            load_dashboard_data(engine, pipeline.rule_sets), engine, settings, PUBLISHED
+        )
+        with engine.connect() as conn:
+            failing = results.load_failing_findings(conn)
+    finally:
+        engine.dispose()
+    report = data.cycles
+    assert report is not None
+
+    def digests(cycles: Any) -> dict[str, str]:
+        views = index_hospitals(replace(data, cycles=cycles), failing)
+        return hospital_input_digests(
+            views, failing, IDS, language="vi", timezone="Asia/Ho_Chi_Minh"
+        )
+
+    base = digests(report)
+    states = tuple(
+        replace(s, self_state=Submission.SUBMITTED) if s.hospital_id == "BV02" else s
+        for s in report.states
+    )
+    submitted = digests(replace(report, states=states))
+    assert {h for h in IDS if submitted[h] != base[h]} == {"BV02"}
+    next_day = digests(replace(report, today=report.today.replace(day=report.today.day + 1)))
+    with_states = {s.hospital_id for s in report.states}
+    assert {h for h in IDS if next_day[h] != base[h]} == with_states
