@@ -24,6 +24,7 @@ from hqsync.config.settings import Settings
 from hqsync.config.vocabulary import Backend, DashboardOutcome
 from hqsync.models.fingerprints import (
     TargetState,
+    forget_layout,
     read_fingerprints,
     record_outcome,
     record_outcomes,
@@ -139,6 +140,8 @@ def publish_targets(
                 keeper = writer if isinstance(writer, LayoutKeeper) else None
                 if keeper is not None:
                     keeper.known_layout = _usable_layout(state)
+                    if keeper.known_layout is not None:
+                        forget_layout(engine, target.target)
                 writer.publish(dashboard)
                 layout = keeper.layout if keeper is not None else None
                 outcome, error = DashboardOutcome.WRITTEN, None

@@ -68,6 +68,14 @@ def read_fingerprints(engine: Engine, *, with_cache: bool = True) -> dict[str, T
     }
 
 
+def forget_layout(engine: Engine, target: str) -> None:
+    """Forget a target's layout before writing it: a write killed half-way (staging tabs
+    added, a batch applied but not recorded) leaves a layout nobody knows, to be read again."""
+    f = DashboardFingerprint
+    with engine.begin() as conn:
+        conn.execute(sa.update(f).where(f.target == target).values(layout=None))
+
+
 def record_outcome(engine: Engine, state: TargetState) -> None:
     """Store one target's publish outcome (see `record_outcomes`)."""
     record_outcomes(engine, (state,))

@@ -143,3 +143,46 @@ def test_an_unusable_layout_is_read_instead(
     fake.reset_log()
     _writer(settings, sid, text).publish(dashboard(2))
     assert [r.kind for r in fake.requests()] == [GET, BATCH]
+
+
+def test_a_write_killed_half_way_leaves_no_layout_to_trust(
+    fake: FakeGoogle, settings: GoogleSettings, tmp_path
+) -> None:
+    from datetime import UTC, datetime
+
+    from hqsync.config.vocabulary import Backend
+    from hqsync.jobs.publish import DashboardTarget, publish_targets
+    from hqsync.models.fingerprints import read_fingerprints
+    from hqsync.models.store import open_store
+
+    engine = open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    sid = new_target(fake)
+    target = DashboardTarget(sid, "BV01")
+
+    class Killed(GoogleDashboardWriter):
+        def publish(self, dashboard: Dashboard) -> None:
+            super().publish(Dashboard(dashboard.tables[:1]))  # a part of it, then a kill
+            raise KeyboardInterrupt
+
+    def publish(rows: int, writer: type[GoogleDashboardWriter] = GoogleDashboardWriter) -> None:
+        client = open_google_writer(settings, sid).client
+        publish_targets(
+            engine,
+            [(target, lambda: dashboard(rows))],
+            lambda t: writer(client, t.target),
+            backend=Backend.GOOGLE,
+            clock=lambda: datetime.now(UTC),
+        )
+
+    try:
+        publish(2)
+        assert read_fingerprints(engine)[sid].layout is not None
+        with pytest.raises(KeyboardInterrupt):
+            publish(3, Killed)
+        assert read_fingerprints(engine)[sid].layout is None
+        fake.reset_log()
+        publish(4)
+        assert [r.kind for r in fake.requests()] == [GET, BATCH]
+        assert read_fingerprints(engine)[sid].layout is not None
+    finally:
+        engine.dispose()
