@@ -8,13 +8,15 @@ cell by cell and says what is wrong: the values are the same either way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
-from itertools import repeat
-from operator import and_, itemgetter
+from itertools import chain, compress, repeat
+from operator import and_, itemgetter, ne
 from typing import cast
 
 from hqsync.sync.ingest.cells import Compute, Outcome, attempt, clean_key
 from hqsync.sync.ingest.references import Values
+from hqsync.sync.ingest.rows import JsonCell
 from hqsync.sync.interfaces import CellValue
 
 FieldPlan = tuple[str, int | None, dict[Hashable, Outcome], Compute, bool]
@@ -75,6 +77,37 @@ def clean_values(
         dict(zip(names, values, strict=True)) if ok else None
         for ok, values in zip(good, zip(*columns, strict=True), strict=True)
     ]
+
+
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+"""Cell types a row's `raw` holds as they are (no dates)."""
+RawAndExtra = tuple[dict[str, JsonCell], dict[str, JsonCell]]
+
+
+def plain_raws(
+    rows: Sequence[Sequence[CellValue]], names: Sequence[str], extra: Sequence[str]
+) -> list[RawAndExtra | None] | None:
+    """Per row, its `raw_and_extra`, built a tab at a time in C; None for a row holding cells
+    beyond the last header. None for the whole tab when a cell is a date or a float that is not
+    finite: then `raw_and_extra` reads each row (the same dicts either way)."""
+    cells = chain.from_iterable(rows)
+    if not _PLAIN.issuperset(map(type, cells)):
+        return None
+    if not all(map(math.isfinite, filter(float.__instancecheck__, chain.from_iterable(rows)))):
+        return None
+    width = len(names)
+    raws: list[dict[str, JsonCell] | None] = list(map(dict, map(zip, repeat(names), rows)))
+    lengths = list(map(len, rows))
+    for index in compress(range(len(rows)), map(ne, lengths, repeat(width))):
+        raw = raws[index]
+        assert raw is not None
+        if lengths[index] > width:
+            raws[index] = None  # a cell under no header: named by its column letter
+        else:
+            raw.update(dict.fromkeys(names[lengths[index] :]))
+    if not extra:
+        return [None if raw is None else (raw, {}) for raw in raws]
+    return [None if raw is None else (raw, {name: raw[name] for name in extra}) for raw in raws]
 
 
 def _column(rows: Sequence[Sequence[CellValue]], index: int, shortest: int) -> Sequence[CellValue]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
-from itertools import chain, islice
+from itertools import chain, count, islice
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -35,9 +35,15 @@ from hqsync.sync.ingest.cells import (
     clean_key,
     raw_and_extra,
 )
-from hqsync.sync.ingest.columnar import clean_values
+from hqsync.sync.ingest.columnar import RawAndExtra, clean_values, plain_raws
 from hqsync.sync.ingest.contract import FIELDS, REQUIRED_VALUES, ROW_NOUNS
-from hqsync.sync.ingest.hashing import context_hasher, row_digest, tab_context
+from hqsync.sync.ingest.hashing import (
+    context_bytes,
+    context_hasher,
+    row_digest,
+    row_digests,
+    tab_context,
+)
 from hqsync.sync.ingest.headers import HeaderMatch, match_headers
 from hqsync.sync.ingest.limits import FIELD_LENGTHS, key_cell_problem, length_problems
 from hqsync.sync.ingest.locale import SourceLocale, source_locale
@@ -49,6 +55,7 @@ from hqsync.sync.ingest.references import (
     ParentColumns,
     Parents,
     References,
+    RowContext,
     StandardResolver,
     TabRules,
     Values,
@@ -253,6 +260,11 @@ class _TabParser:
         self.clean: list[Values | None] | None = None
         """Per data row, its values when it reads cleanly (see `clean_values`), on a sync that
         parses every row; None: read row by row."""
+        self.raws: list[RawAndExtra | None] | None = None
+        """Per data row, its `raw_and_extra` (see `plain_raws`); None: built row by row."""
+        self.contexts: list[RowContext | None] | None = None
+        self.digests: list[str] | None = None
+        """Per data row, its context and hash (see `_read_columns`); None: row by row."""
         self.prefix = tab_context(kind, match, ctx.timezone, ctx.locale)
         self.known_by_hash = dict(zip(known.values(), known.keys(), strict=True))
         self.seen: dict[str, int] = {}
@@ -293,14 +305,11 @@ class _TabParser:
         has_children = self.has_children
         own_key, own_key_index = self.ctx.coerce.own_key, self.tab.match.fields[self.key_field]
         if not known_by_hash and in_place is None:  # every row is parsed: a column at a time
-            self.clean = clean_values(
-                self.tab.rows[1:],
-                key_field=self.key_field,
-                key_index=own_key_index,
-                key_limit=self.key_limit,
-                plan=self.plan,
-                limits=self.limits,
-            )
+            self._read_columns()
+            if self.digests is not None:
+                self._parse_all()
+                columns = ParentColumns(self.tab.kind, self.key_field, self._column_holding)
+                return stored, Parents(parents, columns), scan
         hashers: dict[str, blake2b] = {}
         for row_number, row in self._visiting():
             if not row:
@@ -329,6 +338,43 @@ class _TabParser:
             self._parse_row(row_number, row, digest, has_context=context is not None)
         columns = ParentColumns(self.tab.kind, self.key_field, self._column_holding)
         return stored, Parents(parents, columns), scan
+
+    def _read_columns(self) -> None:
+        """On a sync that parses every row: the whole tab's clean values, raw cells, contexts
+        and hashes, a column at a time (see `clean_values`, `plain_raws`, `row_digests`)."""
+        rows = self.tab.rows[1:]
+        match = self.tab.match
+        self.clean = clean_values(
+            rows,
+            key_field=self.key_field,
+            key_index=match.fields[self.key_field],
+            key_limit=self.key_limit,
+            plan=self.plan,
+            limits=self.limits,
+        )
+        self.raws = plain_raws(rows, match.names, tuple(match.extra))
+        self.contexts = list(map(self.rules.context_of, rows))
+        prefixes: dict[str, bytes] = {}
+        no_context = b""
+        for context in {c[0] for c in self.contexts if c is not None}:
+            prefixes[context] = context_bytes(self.prefix + context)
+        self.digests = row_digests(
+            [no_context if c is None else prefixes[c[0]] for c in self.contexts], rows
+        )
+
+    def _parse_all(self) -> None:
+        """Parse every row of the tab, its context and hash already at hand (`_read_columns`)."""
+        assert self.digests is not None and self.contexts is not None
+        rows = islice(self.tab.rows, 1, None)
+        for row_number, row, context, digest in zip(
+            count(2), rows, self.contexts, self.digests, strict=False
+        ):
+            if not row:
+                continue
+            if context is None:
+                self._parse_row(row_number, row, "", has_context=False)
+            else:
+                self._parse_row(row_number, row, digest, has_context=True)
 
     def _column_holding(self, value: str) -> str | None:
         """The header of the first column other than the key that holds `value` on some row
@@ -407,7 +453,8 @@ class _TabParser:
         self.seen[key] = row_number
         if self.has_children:  # findings are no one's parents
             self.parents[key] = Parent(row_number, rule_set=rule_set)
-        raw, extra = raw_and_extra(self.tab.match, row)
+        both = None if self.raws is None else self.raws[row_number - 2]
+        raw, extra = raw_and_extra(self.tab.match, row) if both is None else both
         self.stored.append(SourceRow(key, row_number, values, raw, extra, digest))
         if self.memo_hashes is not None:
             self.memo_hashes[row_number - 2] = digest
