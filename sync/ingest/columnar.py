@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from operator import and_, itemgetter, ne
+from operator import and_, is_not, itemgetter, ne
 from typing import cast
 
 from hqsync.sync.ingest.cells import Compute, Outcome, attempt, clean_key
-from hqsync.sync.ingest.references import Values
+from hqsync.sync.ingest.hashing import context_bytes, row_digests
+from hqsync.sync.ingest.headers import HeaderMatch
+from hqsync.sync.ingest.references import ContextOf, RowContext, Values
 from hqsync.sync.ingest.rows import JsonCell
 from hqsync.sync.interfaces import CellValue
 
@@ -31,6 +34,49 @@ _UNAMBIGUOUS = frozenset({str, float, type(None)})
 def _cache_key(cell: CellValue) -> Hashable:
     """A cell's key in a coercer's cache: its text, else (type, value) (see `Coercers.plan`)."""
     return cell if type(cell) is str else (type(cell), cell)
+
+
+@dataclass(frozen=True)
+class TabColumns:
+    """A tab read a column at a time: per data row (sheet row 2 first), its clean values
+    (`clean_values`), its raw cells (`plain_raws`), its context and its hash (`row_digests`;
+    None for the whole tab when some row must be hashed on its own)."""
+
+    clean: list[Values | None]
+    raws: list[RawAndExtra | None] | None
+    contexts: list[RowContext | None]
+    digests: list[str] | None
+
+
+def read_columns(
+    rows: Sequence[Sequence[CellValue]],
+    match: HeaderMatch,
+    *,
+    key_field: str,
+    key_limit: int | None,
+    plan: Sequence[FieldPlan],
+    limits: Sequence[int | None],
+    context_of: ContextOf,
+    prefix: str,
+) -> TabColumns:
+    """A tab's data rows read a column at a time, on a sync that parses every row; `prefix`
+    is the tab's hash context (`tab_context`) and `context_of` gives each row's own."""
+    clean = clean_values(
+        rows,
+        key_field=key_field,
+        key_index=match.fields[key_field],
+        key_limit=key_limit,
+        plan=plan,
+        limits=limits,
+    )
+    contexts = list(map(context_of, rows))
+    prefixes = {
+        context: context_bytes(prefix + context)
+        for context in {c[0] for c in contexts if c is not None}
+    }
+    digests = row_digests([b"" if c is None else prefixes[c[0]] for c in contexts], rows)
+    raws = plain_raws(rows, match.names, tuple(match.extra))
+    return TabColumns(clean, raws, contexts, digests)
 
 
 def clean_values(
@@ -108,6 +154,52 @@ def plain_raws(
     if not extra:
         return [None if raw is None else (raw, {}) for raw in raws]
     return [None if raw is None else (raw, {name: raw[name] for name in extra}) for raw in raws]
+
+
+def clean_values_of_row(
+    row: Sequence[CellValue],
+    *,
+    key_field: str,
+    key_index: int,
+    key_limit: int | None,
+    plan: Sequence[FieldPlan],
+    limits: Sequence[int | None],
+) -> tuple[str, Values] | None:
+    """One row's key and values, as `clean_values` reads them for a whole tab (None when the
+    row does not read cleanly)."""
+    key = row[key_index] if key_index < len(row) else None
+    if not (type(key) is str and clean_key(key)):
+        return None
+    if key_limit is not None and len(key) > key_limit:
+        return None
+    values: Values = {key_field: key}
+    length = len(row)
+    for (name, index, cache, compute, needed), limit in zip(plan, limits, strict=True):
+        if index is None:
+            values[name] = None
+            continue
+        value = row[index] if index < length else None
+        cache_key = value if type(value) is str else (type(value), value)
+        outcome = cache.get(cache_key)
+        if outcome is None:
+            outcome = cache[cache_key] = attempt(compute, value)
+        if not outcome[0]:
+            return None
+        result = outcome[1]
+        if (result is None and needed) or (
+            limit is not None and type(result) is str and len(result) > limit
+        ):
+            return None
+        values[name] = result
+    return key, values
+
+
+def all_given(*columns: Sequence[object]) -> list[bool]:
+    """Per row, True when none of `columns` holds None for it."""
+    given = map(is_not, columns[0], repeat(None))
+    for column in columns[1:]:
+        given = map(and_, given, map(is_not, column, repeat(None)))
+    return list(given)
 
 
 def _column(rows: Sequence[Sequence[CellValue]], index: int, shortest: int) -> Sequence[CellValue]:
