@@ -9,7 +9,7 @@ cell by cell and says what is wrong: the values are the same either way.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
 from operator import and_, is_not, itemgetter, ne
@@ -139,10 +139,13 @@ def plain_raws(
     cells = chain.from_iterable(rows)
     if not _PLAIN.issuperset(map(type, cells)):
         return None
-    if not all(map(math.isfinite, filter(float.__instancecheck__, chain.from_iterable(rows)))):
+    floats = cast(Iterable[float], filter(float.__instancecheck__, chain.from_iterable(rows)))
+    if not all(map(math.isfinite, floats)):
         return None
     width = len(names)
-    raws: list[dict[str, JsonCell] | None] = list(map(dict, map(zip, repeat(names), rows)))
+    # Every cell is plain (checked above): a JsonCell as it is.
+    plain = cast(Sequence[Sequence[JsonCell]], rows)
+    raws: list[dict[str, JsonCell] | None] = list(map(dict, map(zip, repeat(names), plain)))
     lengths = list(map(len, rows))
     for index in compress(range(len(rows)), map(ne, lengths, repeat(width))):
         raw = raws[index]

@@ -16,7 +16,7 @@ import marshal
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from functools import lru_cache, partial
-from itertools import repeat
+from itertools import compress, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -108,13 +108,20 @@ def context_bytes(context: str) -> bytes:
 
 def row_digests(contexts: Sequence[bytes], rows: Sequence[Sequence[CellValue]]) -> list[str] | None:
     """`row_digest` of every row, each read in its context (`context_bytes` of the text given
-    to `context_hasher`), a tab at a time in C; None when some row is not the common case (an
-    empty row, a row ending in an empty cell, a date cell): then hash row by row.
+    to `context_hasher`), a tab at a time in C ("" for an empty row); None when some row is not
+    the common case (a row ending in an empty cell, a date cell): then hash row by row.
 
     A hash of the context followed by the cells is the hash of a hasher fed the context and
     then the cells: the digests are `row_digest`'s, byte for byte."""
-    if not rows or not min(map(len, rows)):
+    if not rows:
         return None
+    if not min(map(len, rows)):  # empty rows (skipped by every reader): hashed as ""
+        present = list(map(bool, rows))
+        found = row_digests(list(compress(contexts, present)), list(compress(rows, present)))
+        if found is None:
+            return None
+        digests = iter(found)
+        return [next(digests) if row else "" for row in present]
     ends = list(map(_last, rows))
     if None in ends or "" in ends:
         return None
