@@ -12,7 +12,7 @@ import math
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from operator import and_, is_not, itemgetter, ne
+from operator import and_, is_not, itemgetter, le, ne, not_
 from typing import cast
 
 from hqsync.sync.ingest.cells import Compute, Outcome, attempt, clean_key
@@ -93,10 +93,7 @@ def clean_values(
     without a problem, present when required, within its limit. None for any other row."""
     shortest = min(map(len, rows), default=0)
     keys = _column(rows, key_index, shortest)
-    good = [
-        type(key) is str and clean_key(key) and (key_limit is None or len(key) <= key_limit)
-        for key in keys
-    ]
+    good = _clean_keys(keys, key_limit)
     columns: list[Sequence[object]] = [keys]
     for (_, index, cache, compute, needed), limit in zip(plan, limits, strict=True):
         if index is None:
@@ -119,10 +116,34 @@ def clean_values(
         good = list(map(and_, good, map(fine.__getitem__, keys_of_cells)))
         columns.append(list(map(_result_of, map(outcomes.__getitem__, keys_of_cells))))
     names = (key_field, *(entry[0] for entry in plan))
-    return [
-        dict(zip(names, values, strict=True)) if ok else None
-        for ok, values in zip(good, zip(*columns, strict=True), strict=True)
-    ]
+    each = zip(*columns, strict=True)
+    found: list[Values | None] = list(map(dict, map(zip, repeat(names), each)))
+    for index in compress(range(len(found)), map(not_, good)):
+        found[index] = None
+    return found
+
+
+def _clean_keys(keys: Sequence[CellValue], limit: int | None) -> list[bool]:
+    """Per key cell, whether `clean_key` accepts it within `limit` characters."""
+    if not {str}.issuperset(map(type, keys)):
+        return [
+            type(key) is str and clean_key(key) and (limit is None or len(key) <= limit)
+            for key in keys
+        ]
+    texts = cast(Sequence[str], keys)
+    # `clean_key` a column at a time, in C.
+    good = map(and_, map(str.isascii, texts), map(str.isprintable, texts))
+    good = map(and_, good, map(bool, texts))
+    good = map(and_, good, map(not_, map(str.startswith, texts, repeat(_NOT_FIRST_TEXT))))
+    good = map(and_, good, map(not_, map(str.__contains__, texts, repeat(" "))))
+    good = map(and_, good, map(not_, map(str.__contains__, texts, repeat("_x"))))
+    if limit is not None:
+        good = map(and_, good, map(le, map(len, texts), repeat(limit)))
+    return list(good)
+
+
+_NOT_FIRST_TEXT = ("'", "#")
+"""The starts `clean_key` refuses besides an empty key (see `cells._NOT_FIRST`)."""
 
 
 _PLAIN = frozenset({str, int, bool, float, type(None)})

@@ -11,7 +11,7 @@ last sync's memo (`memos`); see ARCHITECTURE.md, ingestion.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from itertools import chain, compress, count, islice, repeat
@@ -347,6 +347,9 @@ class _TabParser:
         seen, stored, key_field = self.seen, self.stored, self.key_field
         memo_hashes = self.memo_hashes
         passed = self._checked_in_bulk(columns)
+        # A row that passed has values and raw cells (typed so once here, not per row).
+        clean = cast(list[Values], columns.clean)
+        raws = cast(Iterable[RawAndExtra], repeat(None) if columns.raws is None else columns.raws)
         # Per row of a first load: kept to a key look-up and the row built (see bench_ingest).
         for row_number, row, context, digest, fine, values, both in zip(
             count(2),
@@ -354,18 +357,16 @@ class _TabParser:
             columns.contexts,
             columns.digests,
             repeat(False) if passed is None else passed,
-            columns.clean,
-            repeat(None) if columns.raws is None else columns.raws,
+            clean,
+            raws,
             strict=False,
         ):
             if fine:
-                key = cast(str, cast(Values, values)[key_field])
+                key: str = values[key_field]
                 if key not in seen:
                     seen[key] = row_number
-                    raw, extra = cast(RawAndExtra, both)
-                    stored.append(
-                        SourceRow(key, row_number, cast(Values, values), raw, extra, digest)
-                    )
+                    raw, extra = both
+                    stored.append(SourceRow(key, row_number, values, raw, extra, digest))
                     if memo_hashes is not None:
                         memo_hashes[row_number - 2] = digest
                     continue
