@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -52,7 +53,15 @@ def pg_schema_url(schema: str) -> str:
 def pg_schema() -> Iterator[str]:
     """A fresh, empty PostgreSQL schema, dropped after the test; yields its URL."""
     _require_pg()
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with fresh_pg_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def fresh_pg_schema(prefix: str = "t_") -> Iterator[str]:
+    """A fresh, empty PostgreSQL schema named `prefix` + random hex, dropped afterwards;
+    yields its URL."""
+    schema = f"{prefix}{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(pg_base_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))

@@ -438,6 +438,7 @@ class GoogleClient:
         status = exc.response.status_code
         message = _google_message(exc.response)
         who = self.account
+        asked, cap = _retry_after(exc.response), self.retry.retry_after_cap_s
         if status == 403 and "scope" in message.lower():
             advice = "the client lacks the OAuth scope for this call (a bug in hqsync: report it)"
         elif status == 403 and ("has not been used" in message or "is disabled" in message):
@@ -452,6 +453,11 @@ class GoogleClient:
             )
         elif status == 401:
             advice = f"the credentials of {who} were rejected; check google.credentials"
+        elif status in RETRY_STATUSES and asked is not None and asked > cap:
+            advice = (
+                f"Google asked to wait {asked:.0f}s before trying again, longer than hqsync "
+                f"waits ({cap:.0f}s); run the command again later"
+            )
         elif status == 429:
             advice = (
                 f"Google's quota kept refusing after {self.retry.attempts} attempts; lower "

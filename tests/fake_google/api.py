@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import secrets
 import threading
@@ -45,6 +46,11 @@ READ_DRIVE = {
 WRITE_DRIVE = {SCOPE + s for s in ("drive", "drive.file")}
 MAX_PAYLOAD_BYTES = 10_485_760
 """Google refuses larger request bodies with HTTP 400 before looking at them."""
+CELL_CHARACTERS = 50_000
+"""Google refuses a write (HTTP 400) that puts more characters than this in one cell."""
+TOO_LONG = (
+    f"Your input contains more than the maximum of {CELL_CHARACTERS} characters in a single cell."
+)
 
 
 class DropConnection(Exception):
@@ -134,6 +140,7 @@ class _Failure:
     remaining: int
     path_contains: str | None
     method: str | None
+    retry_after: str | None = None
 
 
 _BAD_BODIES = {
@@ -150,6 +157,8 @@ class FakeResponse:
     status: int
     body: bytes
     content_type: str = "application/json; charset=UTF-8"
+    headers: tuple[tuple[str, str], ...] = ()
+    """Headers besides Content-Type (e.g. Retry-After)."""
 
 
 class FakeGoogle(DriveFiles):
@@ -345,6 +354,7 @@ class FakeGoogle(DriveFiles):
         *,
         path_contains: str | None = None,
         method: str | None = None,
+        retry_after: float | str | None = None,
     ) -> None:
         """Answer the next `count` matching requests with HTTP `outcome`, or with a fault.
 
@@ -352,10 +362,15 @@ class FakeGoogle(DriveFiles):
         answer in time), 'drop_after' (the request is applied, then the connection drops),
         'malformed' (HTTP 200 whose body is not JSON), 'misshaped' (HTTP 200, a JSON array),
         'partial' (HTTP 200, an object missing the fields asked for).
+        `retry_after` adds a `Retry-After` header to an HTTP `outcome` (seconds, or an
+        HTTP date as text), as Google may with a 429 or 503.
         Token grants only fail when `path_contains` names the token path (e.g. '/token').
         """
+        if retry_after is not None and not isinstance(outcome, int):
+            raise ValueError("retry_after goes with an HTTP status, not a fault")
+        header = None if retry_after is None else _retry_after_text(retry_after)
         with self._lock:
-            self._failures.append(_Failure(outcome, count, path_contains, method))
+            self._failures.append(_Failure(outcome, count, path_contains, method, header))
 
     def clear_failures(self) -> None:
         """Forget injected failures that have not happened yet."""
@@ -407,7 +422,8 @@ class FakeGoogle(DriveFiles):
         kind, sid = _classify(method, parts.path)
         with self._lock:
             account = None
-            failure = self._take_failure(method, url, kind)
+            taken = self._take_failure(method, url, kind)
+            failure = taken.outcome if taken else None
             try:
                 if failure in _BAD_BODIES:
                     self.log.append(LoggedRequest(method, parts.path, query, kind, 200, None, sid))
@@ -450,11 +466,12 @@ class FakeGoogle(DriveFiles):
             raise DropConnection(url)
         if status == 204:
             return FakeResponse(204, b"", "text/html")
+        extra = (("Retry-After", taken.retry_after),) if taken and taken.retry_after else ()
         if _first(query, "prettyPrint") == "false":  # Google's system parameter: compact JSON
             body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         else:
             body = json.dumps(payload, ensure_ascii=False, indent=2)
-        return FakeResponse(status, body.encode())
+        return FakeResponse(status, body.encode(), headers=extra)
 
     def _permissions(self, sid: str, shared_with: Mapping[str, str] | None) -> dict[str, Any]:
         """permissions.list (Drive v3): one user permission per share, `anyone` for a link
@@ -476,7 +493,7 @@ class FakeGoogle(DriveFiles):
                           "role": anyone})  # fmt: skip
         return {"kind": "drive#permissionList", "permissions": found}
 
-    def _take_failure(self, method: str, url: str, kind: str) -> int | str | None:
+    def _take_failure(self, method: str, url: str, kind: str) -> _Failure | None:
         for failure in self._failures:
             if kind == "oauth.token" and not failure.path_contains:
                 continue
@@ -487,7 +504,7 @@ class FakeGoogle(DriveFiles):
             failure.remaining -= 1
             if failure.remaining <= 0:
                 self._failures.remove(failure)
-            return failure.outcome
+            return failure
         return None
 
     def _token(self, raw: bytes) -> dict[str, Any]:
@@ -755,6 +772,8 @@ class FakeGoogle(DriveFiles):
                     }
                 ],
             )
+        if any(isinstance(v, str) and len(v) > CELL_CHARACTERS for row in values for v in row):
+            raise google_error(400, TOO_LONG)
         title, span = self._range(book, rng)
         sheet = book.sheet(title)
         self._write_values(sheet, span.row0, span.col0, values, option == "USER_ENTERED")
@@ -975,6 +994,8 @@ class FakeGoogle(DriveFiles):
                 value = new.get("userEnteredValue")
                 if value and len(value) != 1:
                     raise _RequestError("userEnteredValue must hold exactly one kind of value")
+                if len(str((value or {}).get("stringValue", ""))) > CELL_CHARACTERS:
+                    raise _RequestError(TOO_LONG)
                 cell[top] = value or None
             elif top == "userEnteredFormat":
                 fmt = new.get("userEnteredFormat") or {}
@@ -1170,6 +1191,15 @@ _WRITES = frozenset(
         "values.append",
     }
 )
+
+
+def _retry_after_text(value: float | str) -> str:
+    """A Retry-After header's text: whole seconds, or the HTTP date given as it is."""
+    if isinstance(value, str):
+        return value
+    if value < 0:
+        raise ValueError("retry_after must not be negative")
+    return str(math.ceil(value))
 
 
 class _RequestError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -37,7 +38,11 @@ def mocked(fake: FakeGoogle) -> Iterator[responses.RequestsMock]:
                 ) from None
             except StallRequest:
                 raise requests.exceptions.ReadTimeout("Read timed out. (fake stall)") from None
-            return answer.status, {"Content-Type": answer.content_type}, answer.body
+            return (
+                answer.status,
+                {"Content-Type": answer.content_type, **dict(answer.headers)},
+                answer.body,
+            )
 
         hosts = {_origin(fake.sheets_base), _origin(fake.drive_base), _origin(fake.token_uri)}
         for host in hosts:
@@ -74,11 +79,22 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.send_response(answer.status)
         self.send_header("Content-Type", answer.content_type)
+        for name, value in answer.headers:
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A server that says nothing when a client goes away mid-request (a killed process)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @contextlib.contextmanager
@@ -88,7 +104,7 @@ def serving(fake: FakeGoogle) -> Iterator[str]:
     The fake's bases and token_uri are pointed at the server for the duration.
     """
     handler = type("Handler", (_Handler,), {"fake": fake})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = _QuietServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     base = f"http://127.0.0.1:{server.server_address[1]}"
     fake.sheets_base = fake.drive_base = base

@@ -8,228 +8,33 @@ must be 0 (the exit status is 1 otherwise).
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from hqsync.jobs.demo import build_source_tabs, demo_config
-from hqsync.models.tables import Base
-from hqsync.sync.xlsx import write_source_workbook
-from tests.conftest import pg_available, pg_base_url, pg_schema_url
+from hqsync.jobs.demo import build_source_tabs
+from tests.conftest import pg_available, pg_base_url
+from tests.faults.deploy import (
+    HQSYNC,
+    SECRET_PASSWORD,
+    SMALL,
+    Deployment,
+    Row,
+    Suite,
+    change_source,
+    deployment,
+)
 from tests.faults.google_faults import google_faults
-
-ROOT = Path(__file__).resolve().parents[2]
-HQSYNC = str(Path(sys.executable).with_name("hqsync"))
-SMALL = {"hospital_count": 3, "items_per_level": (1, 2, 1, 1, 1)}
-SECRET_PASSWORD = "pw-S3cr3t@faults"
-WORK_TABLES = ("runs", "leases", "daemon_schedule", "dashboard_fingerprints")
-"""Logs of the work itself, not data: a killed publish may have logged its outcome."""
-
-
-@dataclass
-class Row:
-    """One line of the table: what was tried, how often, and how many went wrong."""
-
-    backend: str
-    what: str
-    trials: int = 0
-    bad: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Suite:
-    """The rows so far and every text the suite saw (scanned for secrets at the end)."""
-
-    rows: list[Row] = field(default_factory=list)
-    seen: list[str] = field(default_factory=list)
-
-    def row(self, backend: str, what: str) -> Row:
-        found = Row(backend, what)
-        self.rows.append(found)
-        return found
-
-
-# ------------------------------------------------------------------------------------------
-# Deployments
-
-
-@contextmanager
-def store_url(backend: str) -> Iterator[str]:
-    """An empty store on `backend`: a SQLite file, or a fresh PostgreSQL schema."""
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="hqsync-faults-db-") as folder:
-            yield f"sqlite:///{folder}/store.db"
-        return
-    schema = f"faults_{random.getrandbits(40):010x}"
-    admin = sa.create_engine(pg_base_url(), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield pg_schema_url(schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@dataclass
-class Deployment:
-    """A demo deployment in a folder: config, source workbook, store URL."""
-
-    folder: Path
-    url: str
-
-    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """Run one hqsync command to its end."""
-        return subprocess.run(
-            [HQSYNC, *args, "--config", str(self.folder / "hqsync.toml")],
-            cwd=self.folder,
-            env=self.env(),
-            capture_output=True,
-            check=False,
-            text=True,
-            timeout=timeout,
-        )
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """Start one hqsync command in the background."""
-        return subprocess.Popen(
-            [HQSYNC, *args, "--config", str(self.folder / "hqsync.toml")],
-            cwd=self.folder,
-            env=self.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-
-    def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HQSYNC_")}
-        return {**env, "HQSYNC_DATABASE_URL": self.url, "PYTHONPATH": str(ROOT)}
-
-    def engine(self) -> sa.Engine:
-        return sa.create_engine(self.url)
-
-
-@contextmanager
-def deployment(backend: str, tabs: dict[str, list[list[object]]] | None = None):
-    """A demo deployment on `backend` with the small demo source (or `tabs`)."""
-    with store_url(backend) as url, tempfile.TemporaryDirectory(prefix="hqsync-faults-") as d:
-        folder = Path(d)
-        (folder / "hqsync.toml").write_text(demo_config("vi"), encoding="utf-8")
-        write_source_workbook(folder / "source.xlsx", tabs or build_source_tabs(**SMALL))
-        yield Deployment(folder, url)
-
-
-def snapshot(engine: sa.Engine, tables: Sequence[str] | None = None) -> dict[str, list[tuple]]:
-    """Every stored row (the run log and leases aside), for before/after comparisons."""
-    found: dict[str, list[tuple]] = {}
-    with engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
-            if table.name in WORK_TABLES or (tables is not None and table.name not in tables):
-                continue
-            order = list(table.primary_key.columns) or list(table.columns)
-            found[table.name] = [tuple(r) for r in conn.execute(sa.select(table).order_by(*order))]
-    return found
-
-
-def running_runs(engine: sa.Engine) -> int:
-    with engine.connect() as conn:
-        return int(
-            conn.execute(sa.text("SELECT count(*) FROM runs WHERE outcome='running'")).one()[0]
-        )
-
-
-def temp_files(folder: Path) -> int:
-    return sum(1 for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp"))
-
-
-def change_source(dep: Deployment, rng: random.Random) -> None:
-    """Change a few findings' results, so that the next sync and score have work to do."""
-    tabs = build_source_tabs(**SMALL)
-    for row in rng.sample(range(1, len(tabs["Findings"])), 40):
-        tabs["Findings"][row][3] = rng.choice(["Đạt", "Không đạt", "Không áp dụng"])
-    write_source_workbook(dep.folder / "source.xlsx", tabs)
-
-
-# ------------------------------------------------------------------------------------------
-# SIGKILL at random moments
-
-
-def kill_at_random(dep: Deployment, args: Sequence[str], rng: random.Random, span: float) -> str:
-    """Start `args`, SIGKILL it after a random moment within `span` seconds; its output."""
-    process = dep.start(*args)
-    time.sleep(rng.uniform(0.05, span))
-    process.send_signal(signal.SIGKILL)
-    output, _ = process.communicate(timeout=60)
-    return output or ""
-
-
-def kill_trials(suite: Suite, backend: str, job: str, count: int, rng: random.Random) -> None:
-    """Kill `job` at random moments; after the next run: consistent store, no run left
-    running, no temporary file left, a dashboard that is the old one or a whole new one."""
-    inconsistent = suite.row(backend, f"SIGKILL during {job}: inconsistent stores")
-    torn = suite.row(backend, f"SIGKILL during {job}: dashboards neither old nor new")
-    left = suite.row(backend, f"SIGKILL during {job}: runs left running")
-    temps = suite.row(backend, f"SIGKILL during {job}: temp files left")
-    with deployment(backend) as dep:
-        first = dep.run("run", "--once")
-        suite.seen += [first.stdout, first.stderr]
-        started = time.monotonic()
-        dep.run(job, *(["--force"] if job == "sync" else []))
-        span = max(0.3, time.monotonic() - started)
-        engine = dep.engine()
-        try:
-            for _ in range(count):
-                change_source(dep, rng)
-                if job != "sync":
-                    dep.run("sync")
-                before = snapshot(engine)
-                old_dashboard = (dep.folder / "dashboard.xlsx").read_bytes()
-                args = [job, "--force"] if job == "sync" else [job]
-                suite.seen.append(kill_at_random(dep, args, rng, span))
-                killed = snapshot(engine)
-                torn.bad += not _whole_dashboard(dep.folder / "dashboard.xlsx", old_dashboard)
-                again = dep.run(*args)
-                suite.seen += [again.stdout, again.stderr]
-                after = snapshot(engine)
-                inconsistent.bad += killed not in (before, after) or again.returncode != 0
-                left.bad += running_runs(engine)
-                temps.bad += temp_files(dep.folder)
-                for row in (inconsistent, torn, left, temps):
-                    row.trials += 1
-            status = dep.run("status")
-            suite.seen += [status.stdout, status.stderr]
-        finally:
-            engine.dispose()
-
-
-def _whole_dashboard(path: Path, old: bytes) -> bool:
-    data = path.read_bytes()
-    if data == old:
-        return True
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if archive.testzip() is not None:
-                return False
-        load_workbook(path, read_only=True).close()
-    except Exception:
-        return False
-    return True
-
+from tests.faults.kills import google_dashboard, google_publish_kills, kill_trials
 
 # ------------------------------------------------------------------------------------------
 # Hostile cells
@@ -343,14 +148,12 @@ def google_formulas(dep: Deployment, suite: Suite) -> int:
         sid = fake.create_spreadsheet("dashboard")
         fake.share(sid, writer, "writer")
         google = google_settings(fake, key)
-        config = (dep.folder / "hqsync.toml").read_text(encoding="utf-8")
-        config = config.replace(
-            'backend = "xlsx"\nspreadsheet = "dashboard.xlsx"',
-            f'backend = "google"\nspreadsheet = "{sid}"',
-        )
-        config += (
-            f'\n[google]\ncredentials = "{key}"\nsheets_endpoint = "{google.sheets_endpoint}"\n'
-            f'drive_endpoint = "{google.drive_endpoint}"\n'
+        config = google_dashboard(
+            (dep.folder / "hqsync.toml").read_text(encoding="utf-8"),
+            sid,
+            key,
+            google.sheets_endpoint,
+            google.drive_endpoint,
         )
         (dep.folder / "google.toml").write_text(config, encoding="utf-8")
         settings = load_settings(
@@ -443,31 +246,50 @@ def _missing(dep: Deployment) -> str:
 
 
 def concurrent_syncs(suite: Suite, backend: str, count: int, rng: random.Random) -> None:
-    """Two one-shot `sync --force` at once: no change recorded twice."""
-    duplicates = suite.row(backend, "two one-shot syncs at once: duplicate history rows")
-    with deployment(backend) as dep:
+    """Two one-shot `sync --force` at once, while a daemon syncs the same source every second:
+    no change recorded twice (a finding's history never holds the same change twice in a row)."""
+    duplicates = suite.row(backend, "two one-shot syncs and a daemon: duplicate history rows")
+    tracebacks = suite.row(backend, "two one-shot syncs and a daemon: failed or traceback")
+    with deployment(backend, environ={"HQSYNC_SCHEDULE_SYNC_EVERY": "1s"}) as dep:
         dep.run("sync")
-        engine = dep.engine()
+        daemon = dep.start("run")
+        outputs: list[str] = []
         try:
             for _ in range(count):
                 change_source(dep, rng)
-                with engine.connect() as conn:
-                    last = conn.execute(sa.text("SELECT max(id) FROM finding_changes")).one()[0]
                 first, second = dep.start("sync", "--force"), dep.start("sync", "--force")
                 for process in (first, second):
-                    suite.seen.append(process.communicate(timeout=300)[0] or "")
-                with engine.connect() as conn:
-                    duplicates.bad += conn.execute(
-                        sa.text(
-                            "SELECT count(*) FROM (SELECT finding_id FROM finding_changes "
-                            "WHERE id > :last GROUP BY source, finding_id, old_result, "
-                            "new_result HAVING count(*) > 1) d"
-                        ),
-                        {"last": last or 0},
-                    ).one()[0]
+                    outputs.append(process.communicate(timeout=300)[0] or "")
+                    tracebacks.bad += process.returncode != 0
+                    tracebacks.trials += 1
                 duplicates.trials += 1
+            time.sleep(3)  # one more cycle of the daemon on the last change
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            outputs.append(daemon.communicate(timeout=300)[0] or "")
+        tracebacks.bad += daemon.returncode != 0
+        tracebacks.trials += 1
+        tracebacks.bad += sum("Traceback" in text for text in outputs)
+        suite.seen += outputs
+        engine = dep.engine()
+        try:
+            with engine.connect() as conn:
+                duplicates.bad += conn.execute(sa.text(_REPEATED_CHANGES)).one()[0]
         finally:
             engine.dispose()
+
+
+_REPEATED_CHANGES = """
+SELECT count(*) FROM (
+    SELECT id, old_result, new_result,
+           lag(id) OVER w AS prev_id, lag(old_result) OVER w AS prev_old,
+           lag(new_result) OVER w AS prev_new
+    FROM finding_changes WINDOW w AS (PARTITION BY source, finding_id ORDER BY id)
+) c
+WHERE prev_id IS NOT NULL AND coalesce(old_result, '') = coalesce(prev_old, '')
+  AND coalesce(new_result, '') = coalesce(prev_new, '')
+"""
+"""History rows that repeat the finding's previous change: recorded twice."""
 
 
 # ------------------------------------------------------------------------------------------
@@ -549,6 +371,7 @@ def run(
             kill_trials(suite, backend, "sync", syncs, rng)
             kill_trials(suite, backend, "score", scores, rng)
             kill_trials(suite, backend, "publish", publishes, rng)
+            google_publish_kills(suite, backend, publishes, rng)
         if "cells" in sections:
             hostile_cells(suite, backend, rng)
         if "concurrent" in sections:
