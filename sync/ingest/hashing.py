@@ -125,11 +125,11 @@ def row_digests(contexts: Sequence[bytes], rows: Sequence[Sequence[CellValue]]) 
     ends = list(map(_last, rows))
     if None in ends or "" in ends:
         return None
+    payloads = map(_dumps, map(tuple, rows), repeat(2))  # each row's bytes held only briefly
     try:
-        payloads = list(map(_dumps, map(tuple, rows), repeat(2)))
+        return list(map(_hex_of, map(_hasher_of, map(bytes.__add__, contexts, payloads))))
     except ValueError:  # date/datetime cells (openpyxl) are not marshallable
         return None
-    return list(map(_hex_of, map(_hasher_of, map(bytes.__add__, contexts, payloads))))
 
 
 def row_hash(context: str, row: Sequence[CellValue]) -> str:
