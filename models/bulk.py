@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from _json import make_encoder  # CPython's C JSON encoder, behind json.dumps
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from functools import partial
 from itertools import repeat
 from json.encoder import JSONEncoder, encode_basestring_ascii
 from operator import itemgetter
@@ -108,7 +109,7 @@ def _write_many(
         stop = min(start + CHUNK, len(rows))
         columns = read(start, stop)
         converted = [
-            map(convert, column) if convert is not None else column
+            convert(column) if convert is not None else column
             for convert, column in zip(converters, columns, strict=False)
         ]
         if where is not None:  # the WHERE's values: the source, then the key
@@ -152,17 +153,22 @@ def _column_reader(
     return from_dicts
 
 
-def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
-    """The column's bind processor (None when it has none), memoised for repeated values."""
+ColumnConverter = Callable[[Iterable[Any]], Iterable[Any]]
+"""A column's values → the values the driver is given for them."""
+
+
+def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> ColumnConverter | None:
+    """The column's bind processor applied to a column of values (None when it has none),
+    memoised for repeated values."""
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return None
     impl = column.type.impl if isinstance(column.type, sa.TypeDecorator) else column.type
     if isinstance(impl, sa.JSON) and _json_as_text(impl, dialect):
-        return _JsonText(process).__call__
+        return _JsonText(process).column
     if not isinstance(impl, _MEMOISED):
-        return process
-    return _Memo(process).__getitem__
+        return partial(map, process)
+    return partial(map, _Memo(process).__getitem__)
 
 
 def _json_as_text(impl: sa.JSON, dialect: sa.Dialect) -> bool:
@@ -189,6 +195,13 @@ class _JsonText:
         if type(value) in (dict, list):
             return "".join(self._encode(value, 0))
         return self.process(value)
+
+    def column(self, values: Iterable[Any]) -> Iterable[Any]:
+        """`self(value)` of each value; a column of dicts (a tab's `raw`) in C throughout."""
+        values = list(values)
+        if {dict}.issuperset(map(type, values)):
+            return map("".join, map(self._encode, values, repeat(0)))
+        return map(self, values)
 
 
 class _Memo(dict[Any, Any]):
