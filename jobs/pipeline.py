@@ -345,7 +345,7 @@ class Pipeline:
         publish run is recorded as failed and DashboardError names them.
         """
         from hqsync.jobs.publish import DashboardTarget, hospital_targets, publish_targets
-        from hqsync.models import results
+        from hqsync.models import reports
         from hqsync.sync.dashboard import build_dashboard, load_dashboard_data
         from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
         from hqsync.sync.dashboard.loader import with_cycles
@@ -370,7 +370,7 @@ class Pipeline:
             hospitals = hospital_targets(self.settings, data)
             if hospitals:
                 with self.engine.connect() as conn:
-                    views = index_hospitals(data, results.load_failing_findings(conn))
+                    views = index_hospitals(data, reports.load_failing_findings(conn))
                 targets += [
                     (
                         t,
