@@ -29,7 +29,7 @@ from hqsync.config.vocabulary import (
     RunOutcome,
 )
 from hqsync.jobs.logs import redact
-from hqsync.models import results
+from hqsync.models import reports
 from hqsync.models.alerts import (
     DeliveryAttempt,
     DeliveryKey,
@@ -221,7 +221,7 @@ def _detect(
     alerts: list[Alert] = []
     if wanted & {AlertEvent.BAND_DROP, AlertEvent.BASIC_FAILED}:
         with engine.connect() as conn:
-            scores, criteria = results.load_results(conn)
+            scores, criteria = reports.load_results(conn)
         comparisons = compare_assessments(
             scores, criteria, rank_incomplete=settings.scoring.rank_incomplete
         ).assessments

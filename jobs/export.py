@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 
 from hqsync.config.utils import neutralise_formula
 from hqsync.config.vocabulary import levels_of
-from hqsync.models import results
+from hqsync.models import reports
 from hqsync.scoring.ruleset import RuleSet
 from hqsync.sync.dashboard.loader import is_missing, plain_cell
 
@@ -33,8 +33,8 @@ def scores_json(
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
-        scores, criteria = results.load_results(conn, criterion_details=False)
-        hospitals = results.load_hospitals(conn)
+        scores, criteria = reports.load_results(conn, criterion_details=False)
+        hospitals = reports.load_hospitals(conn)
     comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
     by_key = comparisons.set_index("assessment_key") if not comparisons.empty else None
     names = dict(zip(hospitals["hospital_key"], hospitals["name"], strict=True))

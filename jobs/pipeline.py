@@ -409,7 +409,7 @@ class Pipeline:
         """Every dashboard target with how to build it (at `now`), and the digest of its
         inputs."""
         from hqsync.jobs.publish import hospital_targets
-        from hqsync.models import results
+        from hqsync.models import reports
         from hqsync.sync.dashboard import build_dashboard
         from hqsync.sync.dashboard.hospital import build_hospital_dashboard, index_hospitals
         from hqsync.sync.dashboard.inputs import (
@@ -428,7 +428,7 @@ class Pipeline:
         if not hospitals:
             return targets, inputs
         with self.engine.connect() as conn:
-            failing = results.load_failing_findings(conn)
+            failing = reports.load_failing_findings(conn)
         views = index_hospitals(data, failing)
         ids = [str(t.hospital_id) for t in hospitals]
         digests = hospital_input_digests(

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from _json import make_encoder  # CPython's C JSON encoder, behind json.dumps
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from functools import partial
 from itertools import repeat
 from json.encoder import JSONEncoder, encode_basestring_ascii
 from operator import itemgetter
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hqsync.config.utils import chunks
+from hqsync.models.plans import ColumnRows
 
 CHUNK = 5_000
 """Rows per executemany call (bounds memory on 500k-row loads)."""
@@ -27,7 +29,6 @@ PLACEHOLDERS: dict[str, str] = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 """Driver paramstyle → its positional placeholder. A driver whose paramstyle is not here is
 written to through SQLAlchemy's own executemany (slower, same stored values)."""
 
-_b_key_of = itemgetter("b_key")
 _MEMOISED = (sa.DateTime, sa.Date, sa.Boolean)
 
 
@@ -71,7 +72,8 @@ def _write_many(
     # An UPDATE leaves the key it matches on out of SET: the database need not touch the
     # primary key's index.
     unset = {"b_key"} if where is None else {"b_key", where[0]}
-    names = tuple(name for name in rows[0] if name not in unset)
+    given = rows.names if isinstance(rows, ColumnRows) else tuple(rows[0])
+    names = tuple(name for name in given if name not in unset)
     placeholder = PLACEHOLDERS.get(conn.dialect.paramstyle)
     if placeholder is None:  # an unusual driver: the usual road
         statement: Any = table.insert()
@@ -101,13 +103,18 @@ def _write_many(
     converters = [
         None if name in as_stored else _converter(table.c[name], conn.dialect) for name in names
     ]
-    getters = [itemgetter(name) for name in names]
+    read = _column_reader(rows, names if where is None else (*names, "b_key"))
 
-    def columns_of(chunk: Sequence[Mapping[str, Any]]) -> list[Iterator[Any]]:
-        return [
-            map(convert, map(get, chunk)) if convert is not None else map(get, chunk)
-            for convert, get in zip(converters, getters, strict=True)
+    def columns_of(start: int) -> list[Iterable[Any]]:
+        stop = min(start + CHUNK, len(rows))
+        columns = read(start, stop)
+        converted = [
+            convert(column) if convert is not None else column
+            for convert, column in zip(converters, columns, strict=False)
         ]
+        if where is not None:  # the WHERE's values: the source, then the key
+            converted += [repeat(where[1], stop - start), columns[-1]]
+        return converted
 
     if where is None and conn.dialect.driver == "psycopg":
         # PostgreSQL loads fastest with COPY (psycopg adapts each value as for a query).
@@ -116,28 +123,52 @@ def _write_many(
         )
         driver = cast(Any, conn.connection.driver_connection)
         with driver.cursor() as cursor, cursor.copy(copy_sql) as copy:
-            for chunk in chunks(rows, CHUNK):
-                for record in zip(*columns_of(chunk), strict=True):
+            for start in range(0, len(rows), CHUNK):
+                for record in zip(*columns_of(start), strict=True):
                     copy.write_row(record)
         return
-    for chunk in chunks(rows, CHUNK):
-        columns = columns_of(chunk)
-        if where is not None:
-            columns += [repeat(where[1], len(chunk)), map(_b_key_of, chunk)]
-        conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+    for start in range(0, len(rows), CHUNK):
+        conn.exec_driver_sql(sql, list(zip(*columns_of(start), strict=True)))
 
 
-def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
-    """The column's bind processor (None when it has none), memoised for repeated values."""
+def _column_reader(
+    rows: Sequence[Mapping[str, Any]], names: Sequence[str]
+) -> Callable[[int, int], list[Iterable[Any]]]:
+    """(start, stop) → the values of rows[start:stop] under `names`, a list per name: from
+    `ColumnRows.columns` when `rows` has it, else read out of each row's dict."""
+    if isinstance(rows, ColumnRows):
+        picked = [rows.names.index(name) for name in names]
+
+        def from_columns(start: int, stop: int) -> list[Iterable[Any]]:
+            columns = rows.columns(start, stop)
+            return [columns[index] for index in picked]
+
+        return from_columns
+    getters = [itemgetter(name) for name in names]
+
+    def from_dicts(start: int, stop: int) -> list[Iterable[Any]]:
+        chunk = rows[start:stop]
+        return [map(get, chunk) for get in getters]
+
+    return from_dicts
+
+
+ColumnConverter = Callable[[Iterable[Any]], Iterable[Any]]
+"""A column's values → the values the driver is given for them."""
+
+
+def _converter(column: sa.Column[Any], dialect: sa.Dialect) -> ColumnConverter | None:
+    """The column's bind processor applied to a column of values (None when it has none),
+    memoised for repeated values."""
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
     if process is None:
         return None
     impl = column.type.impl if isinstance(column.type, sa.TypeDecorator) else column.type
     if isinstance(impl, sa.JSON) and _json_as_text(impl, dialect):
-        return _JsonText(process).__call__
+        return _JsonText(process).column
     if not isinstance(impl, _MEMOISED):
-        return process
-    return _Memo(process).__getitem__
+        return partial(map, process)
+    return partial(map, _Memo(process).__getitem__)
 
 
 def _json_as_text(impl: sa.JSON, dialect: sa.Dialect) -> bool:
@@ -164,6 +195,13 @@ class _JsonText:
         if type(value) in (dict, list):
             return "".join(self._encode(value, 0))
         return self.process(value)
+
+    def column(self, values: Iterable[Any]) -> Iterable[Any]:
+        """`self(value)` of each value; a column of dicts (a tab's `raw`) in C throughout."""
+        values = list(values)
+        if {dict}.issuperset(map(type, values)):
+            return map("".join, map(self._encode, values, repeat(0)))
+        return map(self, values)
 
 
 class _Memo(dict[Any, Any]):

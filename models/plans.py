@@ -6,7 +6,8 @@ what `hqsync.models.source_rows` read, and `source_rows` writes them (see ARCHIT
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,19 @@ class StoredRows:
             kind: {key: state[0] for key, state in rows.items() if not state[1]}
             for kind, rows in self.tabs.items()
         }
+
+
+class ColumnRows(Sequence[Values]):
+    """Rows to write that a writer may also read a column at a time (`columns`), without a
+    dict per row (see `hqsync.models.bulk.insert_many`): the same values either way."""
+
+    names: tuple[str, ...]
+    """Every row's column names, in the order `columns` gives them."""
+
+    @abstractmethod
+    def columns(self, start: int, stop: int) -> list[Iterable[Any]]:
+        """The values of rows[start:stop], one iterable per name in `names` order (each as
+        long as the slice)."""
 
 
 @dataclass(frozen=True)

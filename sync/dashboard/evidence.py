@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from hqsync.config.settings import SourceSettings
 from hqsync.config.utils import format_link, http_link
 from hqsync.models.evidence import FailingEvidence
-from hqsync.models.results import make_key
 from hqsync.sync.dashboard.document import Column, Link
 
 EvidenceIndex = Mapping[tuple[str, str], tuple[str, ...]]
@@ -54,6 +53,9 @@ def evidence_index(
 ) -> dict[tuple[str, str], tuple[str, ...]]:
     """The links of failing findings' evidence by (assessment key, sub-item code), each source's
     cells read with its own template and findings tab name."""
+    # Imported here: `models.results` loads pandas, and a sync imports this module (`is_url`).
+    from hqsync.models.results import make_key
+
     settings = {s.name: s for s in sources}
     found: dict[tuple[str, str], list[str]] = {}
     for row in rows:

@@ -1,6 +1,6 @@
 """What the dashboard shows, read from the store in one go, and the store's values made plain.
 
-The result frames come from `models.results`; `is_missing` and `plain_cell` turn their pandas
+The result frames come from `models.reports`; `is_missing` and `plain_cell` turn their pandas
 and numpy values into the plain values a spreadsheet cell (or a JSON export) holds.
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from hqsync.config.settings import Settings, SourceSettings
 from hqsync.config.vocabulary import Job, RunOutcome
-from hqsync.models import evidence, results
+from hqsync.models import evidence, reports
 from hqsync.models.runs import SourceFailure, last_finished, source_failures
 from hqsync.scoring.cycles import CycleReport
 from hqsync.scoring.ruleset import RuleSet
@@ -59,9 +59,9 @@ def load_dashboard_data(
     from hqsync.scoring import compare_assessments
 
     with engine.connect() as conn:
-        scores, criteria = results.load_results(conn)
-        hospitals = results.load_hospitals(conn)
-        rejected = results.load_rejected_rows(conn)
+        scores, criteria = reports.load_results(conn)
+        hospitals = reports.load_hospitals(conn)
+        rejected = reports.load_rejected_rows(conn)
         links = evidence_index(evidence.failing_evidence(conn), sources)
         failures = source_failures(conn)
     comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments

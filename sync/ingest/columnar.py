@@ -8,13 +8,18 @@ cell by cell and says what is wrong: the values are the same either way.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from itertools import repeat
-from operator import and_, itemgetter
+import math
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import chain, compress, repeat
+from operator import and_, is_not, itemgetter, le, ne, not_
 from typing import cast
 
 from hqsync.sync.ingest.cells import Compute, Outcome, attempt, clean_key
-from hqsync.sync.ingest.references import Values
+from hqsync.sync.ingest.hashing import context_bytes, row_digests
+from hqsync.sync.ingest.headers import HeaderMatch
+from hqsync.sync.ingest.references import ContextOf, RowContext, Values
+from hqsync.sync.ingest.rows import JsonCell
 from hqsync.sync.interfaces import CellValue
 
 FieldPlan = tuple[str, int | None, dict[Hashable, Outcome], Compute, bool]
@@ -31,6 +36,49 @@ def _cache_key(cell: CellValue) -> Hashable:
     return cell if type(cell) is str else (type(cell), cell)
 
 
+@dataclass(frozen=True)
+class TabColumns:
+    """A tab read a column at a time: per data row (sheet row 2 first), its clean values
+    (`clean_values`), its raw cells (`plain_raws`), its context and its hash (`row_digests`;
+    None for the whole tab when some row must be hashed on its own)."""
+
+    clean: list[Values | None]
+    raws: list[RawAndExtra | None] | None
+    contexts: list[RowContext | None]
+    digests: list[str] | None
+
+
+def read_columns(
+    rows: Sequence[Sequence[CellValue]],
+    match: HeaderMatch,
+    *,
+    key_field: str,
+    key_limit: int | None,
+    plan: Sequence[FieldPlan],
+    limits: Sequence[int | None],
+    context_of: ContextOf,
+    prefix: str,
+) -> TabColumns:
+    """A tab's data rows read a column at a time, on a sync that parses every row; `prefix`
+    is the tab's hash context (`tab_context`) and `context_of` gives each row's own."""
+    clean = clean_values(
+        rows,
+        key_field=key_field,
+        key_index=match.fields[key_field],
+        key_limit=key_limit,
+        plan=plan,
+        limits=limits,
+    )
+    contexts = list(map(context_of, rows))
+    prefixes = {
+        context: context_bytes(prefix + context)
+        for context in {c[0] for c in contexts if c is not None}
+    }
+    digests = row_digests([b"" if c is None else prefixes[c[0]] for c in contexts], rows)
+    raws = plain_raws(rows, match.names, tuple(match.extra))
+    return TabColumns(clean, raws, contexts, digests)
+
+
 def clean_values(
     rows: Sequence[Sequence[CellValue]],
     *,
@@ -45,10 +93,7 @@ def clean_values(
     without a problem, present when required, within its limit. None for any other row."""
     shortest = min(map(len, rows), default=0)
     keys = _column(rows, key_index, shortest)
-    good = [
-        type(key) is str and clean_key(key) and (key_limit is None or len(key) <= key_limit)
-        for key in keys
-    ]
+    good = _clean_keys(keys, key_limit)
     columns: list[Sequence[object]] = [keys]
     for (_, index, cache, compute, needed), limit in zip(plan, limits, strict=True):
         if index is None:
@@ -71,10 +116,114 @@ def clean_values(
         good = list(map(and_, good, map(fine.__getitem__, keys_of_cells)))
         columns.append(list(map(_result_of, map(outcomes.__getitem__, keys_of_cells))))
     names = (key_field, *(entry[0] for entry in plan))
-    return [
-        dict(zip(names, values, strict=True)) if ok else None
-        for ok, values in zip(good, zip(*columns, strict=True), strict=True)
-    ]
+    each = zip(*columns, strict=True)
+    found: list[Values | None] = list(map(dict, map(zip, repeat(names), each)))
+    for index in compress(range(len(found)), map(not_, good)):
+        found[index] = None
+    return found
+
+
+def _clean_keys(keys: Sequence[CellValue], limit: int | None) -> list[bool]:
+    """Per key cell, whether `clean_key` accepts it within `limit` characters."""
+    if not {str}.issuperset(map(type, keys)):
+        return [
+            type(key) is str and clean_key(key) and (limit is None or len(key) <= limit)
+            for key in keys
+        ]
+    texts = cast(Sequence[str], keys)
+    # `clean_key` a column at a time, in C.
+    good = map(and_, map(str.isascii, texts), map(str.isprintable, texts))
+    good = map(and_, good, map(bool, texts))
+    good = map(and_, good, map(not_, map(str.startswith, texts, repeat(_NOT_FIRST_TEXT))))
+    good = map(and_, good, map(not_, map(str.__contains__, texts, repeat(" "))))
+    good = map(and_, good, map(not_, map(str.__contains__, texts, repeat("_x"))))
+    if limit is not None:
+        good = map(and_, good, map(le, map(len, texts), repeat(limit)))
+    return list(good)
+
+
+_NOT_FIRST_TEXT = ("'", "#")
+"""The starts `clean_key` refuses besides an empty key (see `cells._NOT_FIRST`)."""
+
+
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+"""Cell types a row's `raw` holds as they are (no dates)."""
+RawAndExtra = tuple[dict[str, JsonCell], dict[str, JsonCell]]
+
+
+def plain_raws(
+    rows: Sequence[Sequence[CellValue]], names: Sequence[str], extra: Sequence[str]
+) -> list[RawAndExtra | None] | None:
+    """Per row, its `raw_and_extra`, built a tab at a time in C; None for a row holding cells
+    beyond the last header. None for the whole tab when a cell is a date or a float that is not
+    finite: then `raw_and_extra` reads each row (the same dicts either way)."""
+    cells = chain.from_iterable(rows)
+    if not _PLAIN.issuperset(map(type, cells)):
+        return None
+    floats = cast(Iterable[float], filter(float.__instancecheck__, chain.from_iterable(rows)))
+    if not all(map(math.isfinite, floats)):
+        return None
+    width = len(names)
+    # Every cell is plain (checked above): a JsonCell as it is.
+    plain = cast(Sequence[Sequence[JsonCell]], rows)
+    raws: list[dict[str, JsonCell] | None] = list(map(dict, map(zip, repeat(names), plain)))
+    lengths = list(map(len, rows))
+    for index in compress(range(len(rows)), map(ne, lengths, repeat(width))):
+        raw = raws[index]
+        assert raw is not None
+        if lengths[index] > width:
+            raws[index] = None  # a cell under no header: named by its column letter
+        else:
+            raw.update(dict.fromkeys(names[lengths[index] :]))
+    if not extra:
+        return [None if raw is None else (raw, {}) for raw in raws]
+    return [None if raw is None else (raw, {name: raw[name] for name in extra}) for raw in raws]
+
+
+def clean_values_of_row(
+    row: Sequence[CellValue],
+    *,
+    key_field: str,
+    key_index: int,
+    key_limit: int | None,
+    plan: Sequence[FieldPlan],
+    limits: Sequence[int | None],
+) -> tuple[str, Values] | None:
+    """One row's key and values, as `clean_values` reads them for a whole tab (None when the
+    row does not read cleanly)."""
+    key = row[key_index] if key_index < len(row) else None
+    if not (type(key) is str and clean_key(key)):
+        return None
+    if key_limit is not None and len(key) > key_limit:
+        return None
+    values: Values = {key_field: key}
+    length = len(row)
+    for (name, index, cache, compute, needed), limit in zip(plan, limits, strict=True):
+        if index is None:
+            values[name] = None
+            continue
+        value = row[index] if index < length else None
+        cache_key = value if type(value) is str else (type(value), value)
+        outcome = cache.get(cache_key)
+        if outcome is None:
+            outcome = cache[cache_key] = attempt(compute, value)
+        if not outcome[0]:
+            return None
+        result = outcome[1]
+        if (result is None and needed) or (
+            limit is not None and type(result) is str and len(result) > limit
+        ):
+            return None
+        values[name] = result
+    return key, values
+
+
+def all_given(*columns: Sequence[object]) -> list[bool]:
+    """Per row, True when none of `columns` holds None for it."""
+    given = map(is_not, columns[0], repeat(None))
+    for column in columns[1:]:
+        given = map(and_, given, map(is_not, column, repeat(None)))
+    return list(given)
 
 
 def _column(rows: Sequence[Sequence[CellValue]], index: int, shortest: int) -> Sequence[CellValue]:

@@ -21,17 +21,17 @@ ARCHITECTURE.md): `placed_keys` / `guard_settled`, `known_live`, `compare_rows`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import compress, repeat
-from operator import attrgetter, eq, not_
+from operator import attrgetter, eq, itemgetter, not_
 from typing import overload
 
 from hqsync.config.errors import StaleMemoError, StoreError
 from hqsync.config.vocabulary import TabKind
-from hqsync.models.plans import FindingBefore, LiveRow, StoredRow, TabPlan, Values
+from hqsync.models.plans import ColumnRows, FindingBefore, LiveRow, StoredRow, TabPlan, Values
 from hqsync.sync.ingest.counts import TabCounts
 from hqsync.sync.ingest.memo import Settled
 from hqsync.sync.ingest.rows import DUPLICATE_KEY, Rejection, SourceRow
@@ -244,7 +244,7 @@ def plan_tab(
     (empty for other tabs); `rejected` and `settled_count` count the tab's rejected rows and
     the rows the memo settled (left out of the comparison)."""
     is_assessment = kind == TabKind.ASSESSMENTS
-    inserts = NewRows(comparison.inserts, partial(_new_row, source, now, is_assessment))
+    inserts = NewRows(comparison.inserts, source=source, now=now, is_assessment=is_assessment)
     updates = []
     for row in comparison.changed:
         values = _row_values(row, source, now, is_assessment, first_seen=False)
@@ -343,14 +343,21 @@ def rejection_rows(source: str, rejections: Iterable[Rejection]) -> list[Values]
     ]
 
 
-class NewRows(Sequence[Values]):
-    """The values of new rows, each built when it is read: a writer reads them a chunk at a
-    time, so the 500k dicts of a first load are never all held at once (they were a third of
-    its peak memory). Reading a row twice builds it twice (the same values)."""
+class NewRows(ColumnRows):
+    """The values of new rows, each built when it is read, or a column at a time (`columns`,
+    what the writer reads): the 500k dicts of a first load are never all held at once (they
+    were a third of its peak memory), nor built at all by the bulk writer. Reading a row twice
+    builds it twice (the same values)."""
 
-    def __init__(self, rows: Sequence[SourceRow], build: Callable[[SourceRow], Values]) -> None:
+    def __init__(
+        self, rows: Sequence[SourceRow], *, source: str, now: datetime, is_assessment: bool
+    ) -> None:
         self._rows = rows
-        self._build = build
+        self._build = partial(_new_row, source, now, is_assessment)
+        self._source, self._now, self._is_assessment = source, now, is_assessment
+        self._fields = tuple(rows[0].fields) if rows else ()
+        tail = ("source", "first_seen_at", *(("needs_scoring",) if is_assessment else ()))
+        self.names = (*self._fields, *_ROW_COLUMNS, *tail)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -365,6 +372,41 @@ class NewRows(Sequence[Values]):
         if isinstance(index, slice):
             return list(map(self._build, self._rows[index]))
         return self._build(self._rows[index])
+
+    def columns(self, start: int, stop: int) -> list[Iterable[object]]:
+        """The columns `_new_row` sets of rows[start:stop], in `names` order."""
+        rows = self._rows[start:stop]
+        count, now = len(rows), self._now
+        fields = list(map(_fields_of, rows))
+        columns: list[Iterable[object]] = [map(itemgetter(name), fields) for name in self._fields]
+        columns += [
+            _as_dicts(list(map(_raw_of, rows))),
+            _as_dicts(list(map(_extra_of, rows))),
+            map(_hash_of, rows),
+            map(_number_of, rows),
+            repeat(False, count),
+            repeat(None, count),
+            repeat(now, count),
+            repeat(self._source, count),
+            repeat(now, count),
+        ]
+        if self._is_assessment:
+            columns.append(repeat(True, count))
+        return columns
+
+
+_ROW_COLUMNS = ("raw", "extra", "row_hash", "row_number", "deleted", "deleted_at", "changed_at")
+"""The columns `_row_values` sets besides a row's fields, in its order."""
+_fields_of = attrgetter("fields")
+_raw_of = attrgetter("raw")
+_extra_of = attrgetter("extra")
+
+
+def _as_dicts(values: list[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    """`values` as plain dicts (normalise builds each row's own: most are already)."""
+    if {dict}.issuperset(map(type, values)):
+        return values
+    return list(map(dict, values))
 
 
 def _new_row(source: str, now: datetime, is_assessment: bool, row: SourceRow) -> Values:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from openpyxl.utils import get_column_letter
-
 from hqsync.config.errors import SourceError
 from hqsync.config.vocabulary import TAB_KINDS, TabKind, fold
 from hqsync.sync.ingest.contract import FIELDS
@@ -46,7 +44,13 @@ class HeaderMatch:
 
 def column_letter(index: int) -> str:
     """The spreadsheet letter of the 0-based column `index` (0 → 'A', 26 → 'AA')."""
-    return get_column_letter(index + 1)
+    # Spelt out: openpyxl's `get_column_letter` would load openpyxl (and numpy) on every sync.
+    letters = ""
+    number = index + 1
+    while number:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 _ALIAS_TABLES: dict[str, dict[str, str]] = {}

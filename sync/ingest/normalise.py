@@ -11,10 +11,10 @@ last sync's memo (`memos`); see ARCHITECTURE.md, ingestion.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
-from itertools import chain, islice
+from itertools import chain, compress, count, islice, repeat
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -32,10 +32,15 @@ from hqsync.sync.ingest.cells import (
     attempt,
     blank,
     cell_key,
-    clean_key,
     raw_and_extra,
 )
-from hqsync.sync.ingest.columnar import clean_values
+from hqsync.sync.ingest.columnar import (
+    RawAndExtra,
+    TabColumns,
+    all_given,
+    clean_values_of_row,
+    read_columns,
+)
 from hqsync.sync.ingest.contract import FIELDS, REQUIRED_VALUES, ROW_NOUNS
 from hqsync.sync.ingest.hashing import context_hasher, row_digest, tab_context
 from hqsync.sync.ingest.headers import HeaderMatch, match_headers
@@ -250,9 +255,8 @@ class _TabParser:
         self.limits = tuple(limits.get(name) for name, *_ in self.plan)
         self.key_limit = limits.get(self.key_field)
         self.has_children = kind != TabKind.FINDINGS
-        self.clean: list[Values | None] | None = None
-        """Per data row, its values when it reads cleanly (see `clean_values`), on a sync that
-        parses every row; None: read row by row."""
+        self.columns: TabColumns | None = None
+        """The tab read a column at a time, on a sync that parses every row (`read_columns`)."""
         self.prefix = tab_context(kind, match, ctx.timezone, ctx.locale)
         self.known_by_hash = dict(zip(known.values(), known.keys(), strict=True))
         self.seen: dict[str, int] = {}
@@ -293,14 +297,20 @@ class _TabParser:
         has_children = self.has_children
         own_key, own_key_index = self.ctx.coerce.own_key, self.tab.match.fields[self.key_field]
         if not known_by_hash and in_place is None:  # every row is parsed: a column at a time
-            self.clean = clean_values(
+            self.columns = read_columns(
                 self.tab.rows[1:],
+                self.tab.match,
                 key_field=self.key_field,
-                key_index=own_key_index,
                 key_limit=self.key_limit,
                 plan=self.plan,
                 limits=self.limits,
+                context_of=context_of,
+                prefix=prefix,
             )
+            if self.columns.digests is not None:
+                self._parse_all(self.columns)
+                columns = ParentColumns(self.tab.kind, self.key_field, self._column_holding)
+                return stored, Parents(parents, columns), scan
         hashers: dict[str, blake2b] = {}
         for row_number, row in self._visiting():
             if not row:
@@ -329,6 +339,56 @@ class _TabParser:
             self._parse_row(row_number, row, digest, has_context=context is not None)
         columns = ParentColumns(self.tab.kind, self.key_field, self._column_holding)
         return stored, Parents(parents, columns), scan
+
+    def _parse_all(self, columns: TabColumns) -> None:
+        """Parse every row of the tab, its context and hash at hand (`read_columns`): the rows
+        `_checked_in_bulk` passes are stored as they are, the others parsed."""
+        assert columns.digests is not None
+        seen, stored, key_field = self.seen, self.stored, self.key_field
+        memo_hashes = self.memo_hashes
+        passed = self._checked_in_bulk(columns)
+        # A row that passed has values and raw cells (typed so once here, not per row).
+        clean = cast(list[Values], columns.clean)
+        raws = cast(Iterable[RawAndExtra], repeat(None) if columns.raws is None else columns.raws)
+        # Per row of a first load: kept to a key look-up and the row built (see bench_ingest).
+        for row_number, row, context, digest, fine, values, both in zip(
+            count(2),
+            islice(self.tab.rows, 1, None),
+            columns.contexts,
+            columns.digests,
+            repeat(False) if passed is None else passed,
+            clean,
+            raws,
+            strict=False,
+        ):
+            if fine:
+                key: str = values[key_field]
+                if key not in seen:
+                    seen[key] = row_number
+                    raw, extra = both
+                    stored.append(SourceRow(key, row_number, values, raw, extra, digest))
+                    if memo_hashes is not None:
+                        memo_hashes[row_number - 2] = digest
+                    continue
+            if row:
+                self._parse_row(row_number, row, digest, has_context=context is not None)
+
+    def _checked_in_bulk(self, columns: TabColumns) -> list[bool] | None:
+        """Per data row, True when it reads cleanly, its raw cells are at hand and its
+        references are sound (checked a tab at a time, `TabRules.check_many`): it needs only
+        its key checked against the rows above. None: row by row (a tab with children, or
+        rows the memo knows keep a duplicate key)."""
+        check_many = self.rules.check_many
+        if (
+            check_many is None
+            or self.has_children
+            or columns.raws is None
+            or (self.scan is not None and self.scan.kept)
+        ):
+            return None
+        present = all_given(columns.clean, columns.raws, columns.contexts)
+        checked = iter(check_many(cast(list[Values], list(compress(columns.clean, present)))))
+        return [ok and next(checked) for ok in present]
 
     def _column_holding(self, value: str) -> str | None:
         """The header of the first column other than the key that holds `value` on some row
@@ -388,18 +448,27 @@ class _TabParser:
         than `_parse_row`'s general road (the same values, the same row); False, having
         changed nothing, when the row has any problem or its key needs cleaning: then the
         general road reads it and says what is wrong."""
-        if self.clean is not None:
-            values = self.clean[row_number - 2]
+        if self.columns is not None:
+            values = self.columns.clean[row_number - 2]
             if values is None:
                 return False
             key = cast(str, values[self.key_field])
             if key in self.seen or (self.scan is not None and key in self.scan.kept):
                 return False
         else:
-            found = self._clean_values_of(row)
+            found = clean_values_of_row(
+                row,
+                key_field=self.key_field,
+                key_index=self.tab.match.fields[self.key_field],
+                key_limit=self.key_limit,
+                plan=self.plan,
+                limits=self.limits,
+            )
             if found is None:
                 return False
             key, values = found
+            if key in self.seen or (self.scan is not None and key in self.scan.kept):
+                return False
         problems: list[RowProblem] = []
         rule_set = self.rules.check(values, problems)
         if problems:  # `check` changed nothing it does not set again on the general road
@@ -407,44 +476,13 @@ class _TabParser:
         self.seen[key] = row_number
         if self.has_children:  # findings are no one's parents
             self.parents[key] = Parent(row_number, rule_set=rule_set)
-        raw, extra = raw_and_extra(self.tab.match, row)
+        raws = None if self.columns is None else self.columns.raws
+        both = None if raws is None else raws[row_number - 2]
+        raw, extra = raw_and_extra(self.tab.match, row) if both is None else both
         self.stored.append(SourceRow(key, row_number, values, raw, extra, digest))
         if self.memo_hashes is not None:
             self.memo_hashes[row_number - 2] = digest
         return True
-
-    def _clean_values_of(self, row: Sequence[CellValue]) -> tuple[str, Values] | None:
-        """One row's key and values, as `clean_values` reads them for a whole tab."""
-        key_index = self.tab.match.fields[self.key_field]
-        key = row[key_index] if key_index < len(row) else None
-        if not (type(key) is str and clean_key(key)):
-            return None
-        if key in self.seen or (self.scan is not None and key in self.scan.kept):
-            return None
-        if self.key_limit is not None and len(key) > self.key_limit:
-            return None
-        values: Values = {self.key_field: key}
-        length = len(row)
-        for (name, index, cache, compute, needed), limit in zip(
-            self.plan, self.limits, strict=True
-        ):
-            if index is None:
-                values[name] = None
-                continue
-            value = row[index] if index < length else None
-            cache_key = value if type(value) is str else (type(value), value)
-            outcome = cache.get(cache_key)
-            if outcome is None:
-                outcome = cache[cache_key] = attempt(compute, value)
-            if not outcome[0]:
-                return None
-            result = outcome[1]
-            if (result is None and needed) or (
-                limit is not None and type(result) is str and len(result) > limit
-            ):
-                return None
-            values[name] = result
-        return key, values
 
     def _own_key(self, cell: CellValue, problems: list[RowProblem]) -> str | None:
         """The row's own key; a problem when empty, unreadable or holding a control character."""

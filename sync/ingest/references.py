@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import and_, is_not, itemgetter
 from typing import cast
 
 from hqsync.config.vocabulary import DEFAULT_STATUS, Result, fold
@@ -31,6 +33,9 @@ Check = Callable[[Values, list[RowProblem]], RuleSet | None]
 """Checks a parsed row's references, appending problems; returns what its children need."""
 RowContext = tuple[str, RuleSet | None]
 """A row's hash context beyond its tab's (as text), and what its children need."""
+CheckMany = Callable[[Sequence[Values]], list[bool]]
+"""Checks many parsed rows at once: True for each row `check` would find no problem with,
+having set on it what `check` sets; a False row is left as it was (`check` says what is wrong)."""
 ContextOf = Callable[[Sequence[CellValue]], RowContext | None]
 """A row's context from its raw cells; None when its references do not resolve."""
 KeyReader = Callable[[CellValue], str | None]
@@ -180,6 +185,8 @@ class TabRules:
 
     check: Check
     context_of: ContextOf
+    check_many: CheckMany | None = None
+    """The same check a tab at a time (tabs without children only: it returns no rule set)."""
 
 
 HOSPITAL_RULES = TabRules(check=lambda values, problems: None, context_of=lambda row: ("", None))
@@ -293,6 +300,38 @@ def finding_rules(
             )
         return None
 
+    def check_many(rows: Sequence[Values]) -> list[bool]:
+        # `check` a column at a time: each assessment, item code and result looked up once.
+        # Rule sets are named by id (a RuleSet is not hashable).
+        refs_of_rows = list(map(_assessment_of, rows))
+        by_id: dict[str, RuleSet] = {}
+        ids_of: dict[object, str | None] = {}
+        for ref in set(refs_of_rows):
+            parent = assessments.by_key.get(ref) if type(ref) is str else None
+            sound = parent is not None and parent.rejected_en is None
+            rule_set = parent.rule_set if sound and parent is not None else None
+            ids_of[ref] = None if rule_set is None else rule_set.id
+            if rule_set is not None:
+                by_id[rule_set.id] = rule_set
+        ids = list(map(ids_of.__getitem__, refs_of_rows))
+        canonical: dict[tuple[str | None, object], str | None] = {}
+        for rule_id, code in set(zip(ids, map(_item_of, rows), strict=True)):
+            fine = rule_id is not None and type(code) is str
+            canonical[rule_id, code] = (
+                refs.canonical_item(by_id[rule_id], cast(str, code)) if fine and rule_id else None
+            )
+        items = list(map(canonical.__getitem__, zip(ids, map(_item_of, rows), strict=True)))
+        allowed = {
+            (rule_id, result): rule_id is not None
+            and (result != Result.PARTIAL or by_id[rule_id].accepts_partial)
+            for rule_id, result in set(zip(ids, map(_result_of, rows), strict=True))
+        }
+        results = map(allowed.__getitem__, zip(ids, map(_result_of, rows), strict=True))
+        passed = list(map(and_, map(is_not, items, repeat(None)), results))
+        for values, item in zip(compress(rows, passed), compress(items, passed), strict=True):
+            values["item_code"] = item
+        return passed
+
     by_cell: dict[Hashable, RowContext | None] = {}
 
     def context_of(row: Sequence[CellValue]) -> RowContext | None:
@@ -310,4 +349,9 @@ def finding_rules(
         by_cell[cache_key] = context
         return context
 
-    return TabRules(check, context_of)
+    return TabRules(check, context_of, check_many)
+
+
+_assessment_of = itemgetter("assessment_id")
+_item_of = itemgetter("item_code")
+_result_of = itemgetter("result")

@@ -43,7 +43,7 @@ from hqsync.config.vocabulary import DashboardOutcome  # noqa: E402
 from hqsync.jobs.demo import write_demo_source  # noqa: E402
 from hqsync.jobs.pipeline import Pipeline  # noqa: E402
 from hqsync.jobs.publish import DashboardTarget, publish_targets  # noqa: E402
-from hqsync.models import results  # noqa: E402
+from hqsync.models import reports  # noqa: E402
 from hqsync.models.store import open_store  # noqa: E402
 from hqsync.scoring import compare_assessments  # noqa: E402
 from hqsync.sync.dashboard import build_dashboard, load_dashboard_data  # noqa: E402
@@ -111,7 +111,7 @@ def country_data(folder: Path, hospitals: int) -> tuple[Any, pd.DataFrame, Any]:
     pipeline.score()
     data = load_dashboard_data(engine, pipeline.rule_sets)
     with engine.connect() as conn:
-        failing = results.load_failing_findings(conn)
+        failing = reports.load_failing_findings(conn)
     copies = -(-hospitals // BASE_HOSPITALS)
     keys = ("assessment_key", "assessment_id", "hospital_key", "hospital_id", "name")
     scores = _copied(data.scores, copies, keys)

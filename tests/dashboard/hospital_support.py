@@ -10,7 +10,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 from hqsync.jobs.demo import HOSPITALS
-from hqsync.models import results
+from hqsync.models import reports
 from hqsync.sync.dashboard import latest_assessments
 
 SMALL = {"hospital_count": 4, "items_per_level": (1, 2, 1, 1, 1)}
@@ -53,7 +53,7 @@ def visible_finding(engine: Any, tabs: dict[str, list[list[Any]]], hospital_id: 
     """The Findings row of a level-1 sub-item, met, of a criterion at level 2 or more in the
     hospital's latest assessment: marking it not met drops the criterion's level."""
     with engine.connect() as conn:
-        scores, criteria = results.load_results(conn)
+        scores, criteria = reports.load_results(conn)
     latest = latest_assessments(scores)
     mine = latest[(latest["hospital_id"] == hospital_id) & (latest["method"] == "levels")]
     ids = set(mine["assessment_id"])

@@ -15,7 +15,7 @@ import pytest
 
 from hqsync.config.vocabulary import AssessmentKind, DashboardOutcome, Language, Method
 from hqsync.jobs.pipeline import Pipeline
-from hqsync.models import results
+from hqsync.models import reports
 from hqsync.models.store import open_store
 from hqsync.sync.dashboard import LABELS, latest_assessments, load_dashboard_data
 from hqsync.sync.dashboard import builder as overview_builder
@@ -55,7 +55,7 @@ def _resync(pipeline: Pipeline, tabs: dict[str, list[list[Any]]], directory: Pat
 def _latest_council(pipeline: Pipeline) -> dict[str, str]:
     """hospital_id → the assessment_id of its latest council levels assessment."""
     with pipeline.engine.connect() as conn:
-        scores, _ = results.load_results(conn)
+        scores, _ = reports.load_results(conn)
     latest = latest_assessments(scores, by_kind=True)
     council = latest[
         (latest["kind"] == AssessmentKind.COUNCIL) & (latest["method"] == Method.LEVELS)
@@ -225,7 +225,7 @@ def test_hospital_digests_follow_their_own_inputs_and_the_medians_of_their_stand
     pipeline.score()
     data = load_dashboard_data(pipeline.engine, pipeline.rule_sets)
     with pipeline.engine.connect() as conn:
-        failing = results.load_failing_findings(conn)
+        failing = reports.load_failing_findings(conn)
 
     def digests(data: Any, views: Any = None, language: str = "vi") -> dict[str, str]:
         views = views or index_hospitals(data, failing)
@@ -275,7 +275,7 @@ def test_a_hospitals_digest_follows_its_own_cycle_states_and_the_day(tmp_path: P
             load_dashboard_data(engine, pipeline.rule_sets), engine, settings, PUBLISHED
         )
         with engine.connect() as conn:
-            failing = results.load_failing_findings(conn)
+            failing = reports.load_failing_findings(conn)
     finally:
         engine.dispose()
     report = data.cycles

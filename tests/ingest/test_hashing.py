@@ -17,6 +17,8 @@ from hqsync.config.settings import TabNames
 from hqsync.config.vocabulary import TAB_KINDS, TabKind
 from hqsync.sync.ingest.hashing import (
     HASH_VERSION,
+    context_bytes,
+    row_digests,
     row_hash,
     rule_set_context,
     tab_context,
@@ -122,3 +124,21 @@ def test_dates_and_text_of_the_same_row_hash_differently_but_stably():
 @pytest.mark.parametrize("row", [(), [], (None,), ["", None]])
 def test_an_empty_row_hashes_as_no_cells(row):
     assert row_hash("c", row) == row_hash("c", ())
+
+
+def test_rows_hashed_a_tab_at_a_time_hash_as_one_by_one():
+    rows = [
+        ("F01", "DG01", "A1.1-1.1", "Đạt", None, "", 45700.5, True, 3),
+        ["F02", "DG01", None, "", "x\udcff", -0.0, 10**30],
+        [],
+        ("F03",),
+    ]
+    contexts = ["ctx", "khác ✓", "unused", "ctx"]
+    digests = row_digests(list(map(context_bytes, contexts)), rows)
+    one_by_one = [row_hash(c, row) if row else "" for c, row in zip(contexts, rows, strict=True)]
+    assert digests == one_by_one
+
+
+@pytest.mark.parametrize("last", [None, "", date(2025, 1, 2)])
+def test_rows_a_tab_cannot_hash_at_once_are_left_to_one_by_one(last):
+    assert row_digests([b"c", b"c"], [("a", 1), ("b", last)]) is None

@@ -61,3 +61,12 @@ def test_column_letters():
 def test_the_leaders_email_column_goes_by_many_names(header):
     match = match_headers("hospitals", ["Mã bệnh viện", "Tên bệnh viện", header], "Bệnh viện")
     assert match.fields["email"] == 2 and not match.extra
+
+
+def test_column_letters_are_the_spreadsheets():
+    from openpyxl.utils import get_column_letter
+
+    from hqsync.sync.ingest.headers import column_letter
+
+    assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
+    assert all(column_letter(i) == get_column_letter(i + 1) for i in range(18_278))

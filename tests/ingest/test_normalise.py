@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 
 from hqsync.config.errors import StoreError
 from hqsync.config.settings import TabNames
-from hqsync.config.vocabulary import TAB_KINDS
+from hqsync.config.vocabulary import TAB_KINDS, TabKind
 from hqsync.models.source_rows import read_stored_rows, stored_hashes
 from hqsync.models.tables import Finding
-from hqsync.sync.ingest.normalise import normalise_source
+from hqsync.sync.ingest.normalise import _TabParser, normalise_source
 from hqsync.sync.ingest.rows import SourceRow, unparsed_row
 from hqsync.sync.ingest.store import upsert_source
+from hqsync.sync.interfaces import CellValue
 from tests.ingest.catalogue import (
     BV01,
     BV02,
@@ -149,3 +150,49 @@ def test_an_unchanged_row_is_an_ordinary_frozen_source_row():
     assert row == SourceRow("F01", 2, {}, {}, {}, "abc", parsed=False)
     with pytest.raises(dataclasses.FrozenInstanceError):
         row.key = "F02"
+
+
+def _ending_in_a_value(row: list[CellValue]) -> list[CellValue]:
+    """`row` with its last cell filled (a finding's update time): a first load then hashes
+    and reads its tab a column at a time."""
+    return [*row[:-1], 45700.25]
+
+
+def test_a_first_load_read_a_column_at_a_time_matches_row_by_row(monkeypatch):
+    f = [_ending_in_a_value(row) for row in (F01, F02, F03, F04)]
+    findings = [
+        *f,
+        ["F05", "DG01", "a1.1-2.3", "Đạt", "", "", 45700.5],  # item code not canonical
+        ["F06", "DG01", "A9.9-9.9", "Đạt", "", "", 45700.5],  # unknown item
+        ["F07", "DG09", "A1.1-2.1", "Đạt", "", "", 45700.5],  # unknown assessment
+        ["F01", "DG01", "A1.1-2.4", "Đạt", "", "", 45700.5],  # duplicate key
+        ["F08", "DG01", "A1.1-2.5", "đạt một phần", "", "", 45700.5],  # no partial in QĐ 6858
+        [],
+        ["F09", "DG01", "A1.1-3.1", "Đạt", "", "", 45700.5, "beyond the headers"],
+        ["F10", "DG01", "A1.1-3.2", "Đạt", None, None, 45700.5],
+        ["F 11", "DG01", "A1.1-3.3", "Đạt", "", "", 45700.5],  # a key that needs cleaning
+        ["F12", "DG01", "A1.1-3.3", "Tốt", "", "", 45700.5],  # an unreadable result
+    ]
+    parsed: list[int] = []
+    parse_row = _TabParser._parse_row
+
+    def counted(self, row_number, *args, **kwargs):
+        if self.tab.kind == TabKind.FINDINGS:
+            parsed.append(row_number)
+        return parse_row(self, row_number, *args, **kwargs)
+
+    monkeypatch.setattr(_TabParser, "_parse_row", counted)
+    by_columns = normalise(findings=findings)
+    assert 2 not in parsed and 6 not in parsed, "clean findings skip the row-by-row road"
+    # A `known` hash no row has: the findings are read row by row, as on a re-sync.
+    by_rows = normalise(findings=findings, known={TabKind.FINDINGS: {"F99": "0" * 40}})
+    assert by_columns.findings == by_rows.findings
+    assert by_columns.rejections == by_rows.rejections
+    assert by_columns.memos == by_rows.memos
+    assert {r.key for r in by_columns.findings} >= {"F01", "F05", "F09", "F10"}
+    assert {r.code for r in by_columns.rejections} >= {
+        "unknown_item",
+        "unknown_assessment",
+        "duplicate_key",
+        "partial_not_allowed",
+    }
