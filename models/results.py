@@ -449,7 +449,8 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def _jsonable(value: Any) -> Any:
-    """A plain-JSON copy: numpy scalars made plain, NaN/NA as None, dates as ISO, sorted keys."""
+    """A plain-JSON copy: numpy scalars made plain, NaN/NA and ±infinity as None (JSON has
+    none of them, and PostgreSQL refuses them), dates as ISO, sorted keys."""
     if isinstance(value, Mapping):
         return {str(k): _jsonable(value[k]) for k in sorted(value, key=str)}
     if isinstance(value, set | frozenset):
@@ -460,7 +461,7 @@ def _jsonable(value: Any) -> Any:
         return _jsonable(value.tolist())
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, bool | int | float | str):
         return value

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from hqsync.models import results
@@ -42,7 +42,7 @@ details = st.recursive(
 
 
 def plain(value: Any) -> Any:
-    """What the store keeps of a value: sorted keys, numpy made plain, NaN as null, sets as
+    """What the store keeps of a value: sorted keys, numpy made plain, NaN and ±inf as null, sets as
     sorted lists, dates as ISO text."""
     if isinstance(value, dict):
         return {str(k): plain(value[k]) for k in sorted(value, key=str)}
@@ -52,7 +52,7 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if isinstance(value, np.generic):
         return plain(value.item())
-    if isinstance(value, float) and math.isnan(value):
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, date):
         return value.isoformat()
@@ -95,6 +95,7 @@ def frames(criteria_details: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Dat
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.lists(details, min_size=1, max_size=3))
+@example([{"x": float("inf")}, {"x": [float("-inf"), float("nan")]}])  # PostgreSQL refuses them
 def test_criterion_details_are_stored_as_their_plain_json(engine, criteria_details):
     scores, criteria = frames(criteria_details)
     with engine.begin() as conn:
