@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hqsync.config.errors import StoreBusyError
 from hqsync.config.vocabulary import Job, RunOutcome
+from hqsync.models.runs import pid_alive, this_host
 from hqsync.models.tables import Lease, Run, utcnow
 
 if TYPE_CHECKING:
@@ -166,6 +167,10 @@ def acquire_writer(
     announced: str | None = None
     while not _try_acquire_busy_ok(engine, holder, ttl_s, clock(), name):
         lease = read_lease(engine, name)
+        if lease is not None and _take_over_dead(
+            engine, lease.holder, holder, ttl_s, clock(), name
+        ):
+            break
         who = lease.holder if lease else "another process"
         until = f" (lease until {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC)" if lease else ""
         if not wait:
@@ -180,6 +185,50 @@ def acquire_writer(
             return False
         time.sleep(poll)
     return True
+
+
+def holder_is_dead_here(engine: Engine, holder: str) -> bool:
+    """True when `holder` was a process of this machine that no longer exists, as the runs
+    it left running show (their host and pid). A holder with no running run is not known to
+    be dead: its lease runs out by itself."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(Run.host, Run.pid).where(
+                Run.holder == holder, Run.outcome == RunOutcome.RUNNING
+            )
+        ).all()
+    host = this_host()
+    return bool(rows) and all(
+        run_host == host and pid is not None and not pid_alive(pid) for run_host, pid in rows
+    )
+
+
+def _take_over_dead(  # noqa: PLR0917 (the lease's own five plus whom it is taken from)
+    engine: Engine, dead: str, holder: str, ttl_s: float, now: datetime, name: str
+) -> bool:
+    """Take the lease `name` from `dead` at once when that holder's process is gone (a killed
+    one-shot would otherwise block every writer until its lease ran out)."""
+    if dead == holder or not holder_is_dead_here(engine, dead):
+        return False
+    try:
+        with engine.begin() as conn:
+            taken = conn.execute(
+                sa.update(Lease)
+                .where(Lease.name == name, Lease.holder == dead)
+                .values(
+                    holder=holder,
+                    acquired_at=now,
+                    expires_at=now + timedelta(seconds=ttl_s),
+                    next_runs=None,
+                )
+            ).rowcount
+    except sa.exc.OperationalError as exc:
+        if "locked" not in str(exc.orig):
+            raise
+        return False
+    if taken:
+        log.info("took the %s lease from %s: its process on this machine is gone", name, dead)
+    return bool(taken)
 
 
 def _try_acquire_busy_ok(

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hqsync.config.errors import StoreBusyError
 from hqsync.models.lease import (
+    WRITER,
+    acquire_writer,
     close_abandoned_runs,
     current_lease,
     read_lease,
@@ -17,7 +25,7 @@ from hqsync.models.lease import (
     try_acquire,
 )
 from hqsync.models.runs import finish_run, recent_runs, start_run
-from hqsync.models.tables import Lease
+from hqsync.models.tables import Lease, Run
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -142,3 +150,38 @@ def test_the_lease_behaves_like_a_single_owner_with_expiry(engine, steps):
             owner, expires = holder, now + timedelta(seconds=20)
         lease = current_lease(engine, now)
         assert (lease.holder if lease else None) == owner
+
+
+def _run_of(engine, holder: str, pid: int, host: str | None = None) -> None:
+    """A run `holder` left running, as process `pid` (of this machine unless `host`)."""
+    run = start_run(engine, "sync", holder, source="cantho")
+    values: dict[str, object] = {"pid": pid}
+    if host is not None:
+        values["host"] = host
+    with engine.begin() as conn:
+        conn.execute(sa.update(Run).where(Run.id == run).values(**values))
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_a_writer_lease_held_by_a_process_gone_from_this_machine_is_taken_at_once(engine):
+    assert try_acquire(engine, "killed", 600, datetime.now(UTC), name=WRITER)
+    _run_of(engine, "killed", _dead_pid())
+    assert acquire_writer(engine, "next", 60, wait=False)
+    assert read_lease(engine, WRITER).holder == "next"
+
+
+@pytest.mark.parametrize("where", ["alive here", "another machine", "no running run"])
+def test_a_writer_lease_is_not_taken_from_a_holder_not_known_to_be_dead(engine, where):
+    assert try_acquire(engine, "other", 600, datetime.now(UTC), name=WRITER)
+    if where == "alive here":
+        _run_of(engine, "other", os.getppid())
+    elif where == "another machine":
+        _run_of(engine, "other", _dead_pid(), host="elsewhere")
+    with pytest.raises(StoreBusyError, match="other is writing"):
+        acquire_writer(engine, "next", 60, wait=False)
+    assert read_lease(engine, WRITER).holder == "other"
