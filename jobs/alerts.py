@@ -146,7 +146,7 @@ def run_alerts(
     digests = plan_digests(alerts, audience, delivered)
     context = RenderContext(
         language=settings.dashboard.language,
-        hospitals=_views(settings, contacts),
+        hospitals=hospital_views(settings, contacts),
         rule_sets=rule_sets,
         zone=zone,
         overview_link=_link(settings, settings.dashboard.spreadsheet),
@@ -279,16 +279,19 @@ def leader_addresses(
     return leaders, tuple(skipped)
 
 
-def _views(settings: Settings, contacts: Sequence[HospitalContact]) -> dict[str, HospitalView]:
-    """Each hospital's name and its own dashboard's link, as messages show them."""
-    base = settings.path.resolve().parent if settings.path else None
+def hospital_views(
+    settings: Settings, contacts: Sequence[HospitalContact]
+) -> dict[str, HospitalView]:
+    """Each hospital's name and its own dashboard's link, as messages show them; the
+    dashboard is chosen by publish's one rule (a cell naming another's dashboard is skipped)."""
+    from hqsync.jobs.publish import hospital_dashboards
+
+    targets = hospital_dashboards(settings, [(c.hospital_id, c.dashboard) for c in contacts])
     views: dict[str, HospitalView] = {}
     for contact in contacts:
         if contact.hospital_id in views:
             continue
-        target = settings.dashboard.hospitals.get(contact.hospital_id)
-        if target is None and contact.dashboard and contact.dashboard.strip():
-            target = settings.dashboard.hospital_target(contact.dashboard, base)
+        target = targets.get(contact.hospital_id)
         name = clean(contact.name or "") or contact.hospital_id
         views[contact.hospital_id] = HospitalView(
             contact.hospital_id, name, _link(settings, target) if target else None

@@ -12,7 +12,7 @@ from hqsync.config.calendar_settings import EmailSettings, parse_alerts, webhook
 from hqsync.config.errors import ConfigError
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.vocabulary import CHAT_SPACE, AlertEvent, AssessmentKind, Channel, Language
-from hqsync.jobs.alerts import leader_addresses
+from hqsync.jobs.alerts import hospital_views, leader_addresses
 from hqsync.models.alerts import HospitalContact
 from hqsync.sync.alerts.digest import (
     CHAT_LIMIT,
@@ -207,3 +207,27 @@ def test_a_name_cannot_mention_everyone_in_the_chat_space():
     text = render(chat, context).text
     assert "<" not in text and ">" not in text and "‹users/all›" in text
     assert name in render(mail, context).text  # plain text mail shows it as it is
+
+
+def test_a_digest_links_each_hospital_to_the_dashboard_publish_writes_for_it(tmp_path):
+    """Config first, then the Hospitals tab's column; a cell naming another hospital's (or the
+    overview's) dashboard gives no link, as publish skips it, never someone else's dashboard."""
+    settings = alert_settings(tmp_path, "sqlite:///x.db")  # BV01 = BV01-sheet-id in the config
+    contacts = [
+        HospitalContact("BV01", "A", None, "column-sheet-for-bv01", True),
+        HospitalContact("BV02", "B", None, "BV02-sheet-id", True),
+        HospitalContact(
+            "BV03", "C", None, "https://docs.google.com/spreadsheets/d/BV01-sheet-id/edit", True
+        ),
+        HospitalContact("BV05", "E", None, "OVERVIEW-sheet-id", True),
+        HospitalContact("BV06", "F", None, None, True),
+    ]
+    links = {h: view.link for h, view in hospital_views(settings, contacts).items()}
+    sheet = "https://docs.google.com/spreadsheets/d/{}".format
+    assert links == {
+        "BV01": sheet("BV01-sheet-id"),
+        "BV02": sheet("BV02-sheet-id"),
+        "BV03": None,
+        "BV05": None,
+        "BV06": None,
+    }
