@@ -377,6 +377,15 @@ class Hqsync:
         self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.env.pop("HQSYNC_CONFIG", None)
         self.env.pop("HQSYNC_DATABASE_URL", None)
+        # hqsync as installed: pip byte-compiles a wheel's modules at install time, so no
+        # measured command compiles them (an editable checkout under PYTHONDONTWRITEBYTECODE
+        # would, on every run). The bytecode goes beside the config, not into the checkout.
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env["PYTHONPYCACHEPREFIX"] = str(config.parent / "pycache")
+        packages = [str(ROOT / name) for name in ("config", "models", "scoring", "sync", "jobs")]
+        subprocess.run(
+            [sys.executable, "-m", "compileall", "-q", *packages], env=self.env, check=True
+        )
 
     def __call__(self, what: str, *args: str) -> Step:
         argv = [sys.executable]
