@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from hqsync.config.errors import DashboardError, HqsyncError, StaleMemoError
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import Settings, SourceSettings
+from hqsync.config.utils import paused_gc
 from hqsync.config.vocabulary import Job, RunOutcome, SourceOutcome
 from hqsync.jobs.logs import redact
 from hqsync.models import source_rows
@@ -155,7 +156,12 @@ class Pipeline:
                 log.info("stopping: %d source(s) left for the next run", len(chosen) - index)
                 break
             self._report(Job.SYNC, index, len(chosen))
-            outcome, counts, error = self._sync_source(source, force)
+            # A snapshot is hundreds of thousands of small acyclic objects, alive from the read
+            # to the store's commit: any collection in between would walk them all (the
+            # reader's and normaliser's own pauses left gaps). They are freed by reference
+            # counting once the source is done; only its few cycles wait for the collector.
+            with paused_gc():
+                outcome, counts, error = self._sync_source(source, force)
             rows[source.name] = counts
             if outcome == SourceOutcome.CHANGED:
                 changed = True

@@ -108,7 +108,17 @@ class Finding(SourceRowMixin, Base):
     evidence: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime | None]
 
-    __table_args__ = (sa.Index("ix_findings_assessment", "source", "assessment_id"),)
+    __table_args__ = (
+        sa.Index("ix_findings_assessment", "source", "assessment_id"),
+        # The distinct evidence paths of a source (`hqsync.models.evidence.evidence_paths`).
+        sa.Index(
+            "ix_findings_evidence",
+            "source",
+            "evidence",
+            sqlite_where=sa.text("evidence IS NOT NULL"),
+            postgresql_where=sa.text("evidence IS NOT NULL"),
+        ),
+    )
 
 
 class FindingChange(Base):

@@ -39,6 +39,8 @@ from hqsync.sync.ingest.rows import DUPLICATE_KEY, Rejection, SourceRow
 _key_of = attrgetter("key")
 _hash_of = attrgetter("row_hash")
 _number_of = attrgetter("row_number")
+_parsed_of = attrgetter("parsed")
+_assessment_of = itemgetter("assessment_id")
 
 
 @dataclass
@@ -85,7 +87,7 @@ def duplicate_rows(rejected: Sequence[Rejection]) -> set[tuple[str, int]]:
 
 def placed_keys(rows: Sequence[SourceRow], rejected: Sequence[Rejection]) -> list[tuple[str, int]]:
     """(key, row number) wherever a row of the sheet carries a key: usable and rejected rows."""
-    placed = [(row.key, row.row_number) for row in rows]
+    placed = list(zip(map(_key_of, rows), map(_number_of, rows), strict=True))
     placed += [(r.key, r.row_number or 0) for r in rejected if r.key is not None]
     return placed
 
@@ -144,6 +146,9 @@ def compare_rows(
     Raises StoreError when a row normalise skipped as unchanged (`parsed` False) is no longer
     stored as it was (the store changed between reading its hashes and now)."""
     keys = list(map(_key_of, rows))
+    if not stored and all(map(_parsed_of, rows)):
+        # A first load: every row is new (a row skipped as unchanged would need a stored row).
+        return TabComparison(keys, inserts=list(rows))
     # Most rows of a re-sync are stored exactly as they are (same hash, live, same row number):
     # find the others column-wise, in C (map/compress), then look at those one by one.
     expected = zip(map(_hash_of, rows), repeat(False), map(_number_of, rows))
@@ -274,8 +279,8 @@ def plan_tab(
         unchanged=comparison.unchanged + settled_count,
         rejected=rejected,
     )
-    written = {row.key for row in comparison.inserts}
-    written.update(row.key for row in comparison.changed)
+    written = set(map(_key_of, comparison.inserts))
+    written.update(map(_key_of, comparison.changed))
     written.update(tombstones)
     live = live_before + len(inserts) + restored - len(dead)
     plan = TabPlan(kind, inserts, updates, dead, moves, history)
@@ -292,8 +297,8 @@ def finding_history(
 ) -> tuple[list[Values], set[str]]:
     """Rows of `finding_changes` for the findings whose result changed, came back or went, and
     the assessments they belong to (before and after): these must be scored again."""
-    touched = {str(row.fields["assessment_id"]) for row in comparison.inserts}
-    touched.update(str(row.fields["assessment_id"]) for row in comparison.changed)
+    touched = set(map(str, map(_assessment_of, map(_fields_of, comparison.inserts))))
+    touched.update(map(str, map(_assessment_of, map(_fields_of, comparison.changed))))
     history: list[Values] = []
     for row in comparison.changed:
         old_result, old_assessment = before[row.key]

@@ -234,6 +234,36 @@ spreadsheet = "nowhere.xlsx"
     engine.dispose()
 
 
+def test_a_source_syncs_with_the_cycle_collector_paused_and_restored_after(tmp_path: Path):
+    """A snapshot's many small objects are not walked by the cycle collector while a source
+    syncs (read to commit); the collector runs again after it, even when the source failed."""
+    import gc
+
+    write_demo_source(tmp_path / "source.xlsx", **SMALL)
+    (tmp_path / "hqsync.toml").write_text(demo_config("en"), encoding="utf-8")
+    settings = load_settings(tmp_path / "hqsync.toml", environ={})
+    engine = open_store(settings.database.url)
+    seen: list[bool] = []
+
+    class Watched(XlsxSourceReader):
+        def read(self, tabs):
+            seen.append(gc.isenabled())
+            return super().read(tabs)
+
+    class Failing(XlsxSourceReader):
+        def read(self, tabs):
+            seen.append(gc.isenabled())
+            raise OSError("the disk went away")
+
+    assert gc.isenabled()
+    for reader in (Watched, Failing):
+        pipeline = Pipeline(settings, engine, reader_factory=lambda s, r=reader: r(s.spreadsheet))
+        pipeline.sync(force=True)
+        assert gc.isenabled()
+    assert seen == [False, False]
+    engine.dispose()
+
+
 def test_field_text_starting_with_equals_stays_text_on_the_dashboard(deployment):
     directory, settings, engine = deployment
     tabs = build_source_tabs(**SMALL)

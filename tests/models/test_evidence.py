@@ -117,3 +117,18 @@ def test_failing_evidence_joins_the_cached_link_and_skips_what_cannot_be_cached(
         ("X1", "I/b.jpg", None),
         ("X3", "I/" + "x" * 5, None),
     ]
+
+
+def test_evidence_paths_read_the_evidence_index_not_every_finding(engine):
+    """After every changed sync the source's evidence paths are read: through the partial
+    index of findings that hold evidence (migration 0008), not a walk over all findings."""
+    _findings(engine, {"F1": ("a.jpg", "met"), "F2": (None, "met"), "F3": ("", "not_met")})
+    with engine.connect() as conn:
+        assert evidence.evidence_paths(conn, "cantho") == {"a.jpg"}
+        statement = evidence.evidence_paths_statement("cantho")
+        compiled = statement.compile(conn, compile_kwargs={"literal_binds": True})
+        explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN "
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: force the choice
+        plan = " ".join(map(str, conn.exec_driver_sql(explain + str(compiled)).all()))
+    assert "ix_findings_evidence" in plan, plan
