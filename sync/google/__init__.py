@@ -22,6 +22,7 @@ from hqsync.sync.google.client import (
 )
 from hqsync.sync.google.reader import (
     GoogleSourceReader,
+    decode_batch,
     decode_values,
     open_google_reader,
     tab_rows,
@@ -39,6 +40,7 @@ __all__ = [
     "RateLimiter",
     "RetryPolicy",
     "WriteOutcomeUnknown",
+    "decode_batch",
     "decode_values",
     "load_credentials",
     "open_google_reader",

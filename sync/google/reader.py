@@ -25,10 +25,18 @@ def decode_values(content: bytes) -> Any:
     (in C, where they can only be empty array items: a quote inside text is escaped) spares
     creating and then replacing hundreds of thousands of empty strings; `tab_rows` replaces
     whatever is left (a pretty-printed body)."""
+    return decode_batch(content)[0]
+
+
+def decode_batch(content: bytes) -> tuple[Any, bool]:
+    """`decode_values`, and whether an empty text ("") may be left in it for `tab_rows` to
+    replace: False when the body, once rewritten, holds no `""` at all (the usual compact
+    body: every empty cell is None already)."""
+    rewritten = content.replace(b',""', b",null").replace(b'[""', b"[null")
     try:
-        return json.loads(content.replace(b',""', b",null").replace(b'[""', b"[null"))
+        return json.loads(rewritten), b'""' in rewritten
     except ValueError:  # an empty object key, which Sheets never sends: decode as it is
-        return json.loads(content)
+        return json.loads(content), True
 
 
 def _row(values: list[Any]) -> list[CellValue]:
@@ -37,12 +45,15 @@ def _row(values: list[Any]) -> list[CellValue]:
     return values
 
 
-def tab_rows(values: list[list[Any]]) -> tuple[list[CellValue], ...]:
+def tab_rows(values: list[list[Any]], *, emptied: bool = False) -> tuple[list[CellValue], ...]:
     """The rows of a `values` array as Sheets returns it, as a RawTab holds them: empty cells
     (Google sends "") become None. Sheets sends only text, numbers and booleans as values.
+    `emptied`: `decode_batch` found no "" left in the body (the rows are taken as they are).
 
     Takes over `values`: its row lists are edited in place and become the rows (copying
     500k rows into tuples would cost more than decoding them)."""
+    if emptied:
+        return tuple(values)
     return tuple(map(_row, values))
 
 
@@ -117,16 +128,17 @@ class GoogleSourceReader:
             # Hundreds of thousands of small, acyclic objects: collecting cycles while they are
             # built would take several times longer than decoding them.
             with paused_gc():
-                body = self.client.call(
+                body, maybe_empty = self.client.call(
                     sid,
                     "reading",
-                    lambda: decode_values(
+                    lambda: decode_batch(
                         self.client.http.request("get", url, params=dict(params)).content
                     ),
                 )
                 with self.client.answer_shape(sid, "reading"):
                     for name, value_range in zip(wanted, body.get("valueRanges", []), strict=True):
-                        rows = tab_rows(_checked_rows(value_range.get("values", [])))
+                        values = _checked_rows(value_range.get("values", []))
+                        rows = tab_rows(values, emptied=not maybe_empty)
                         result[name] = RawTab(name=name, rows=rows)
         locale = meta.get("properties", {}).get("locale")
         return SourceSnapshot(

@@ -45,7 +45,7 @@ from hqsync.models.tables import (  # noqa: E402
     RejectedRow,
     SourceMemo,
 )
-from hqsync.sync.google import decode_values, tab_rows  # noqa: E402
+from hqsync.sync.google import decode_batch, tab_rows  # noqa: E402
 from hqsync.sync.ingest.counts import UpsertCounts  # noqa: E402
 from hqsync.sync.ingest.normalise import normalise_source  # noqa: E402
 from hqsync.sync.ingest.rows import NormalisedSource  # noqa: E402
@@ -146,11 +146,12 @@ def read_google(payload: bytes) -> SourceSnapshot:
     """Parse a batchGet response into a snapshot as GoogleSourceReader.read does (decoding the
     JSON body and building the rows with the cycle collector paused)."""
     with paused_gc():
-        data = decode_values(payload)
+        data, maybe_empty = decode_batch(payload)
         tabs = {}
         for value_range in data["valueRanges"]:
             name = value_range["range"].split("'!", 1)[0].strip("'")
-            tabs[name] = RawTab(name, tab_rows(value_range.get("values", [])))
+            rows = tab_rows(value_range.get("values", []), emptied=not maybe_empty)
+            tabs[name] = RawTab(name, rows)
     return SourceSnapshot(tabs=tabs, marker="bench", available_tabs=tuple(tabs))
 
 

@@ -6,9 +6,17 @@ import json
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hqsync.config.settings import GoogleSettings
-from hqsync.sync.google import GoogleSourceReader, decode_values, open_google_reader, tab_rows
+from hqsync.sync.google import (
+    GoogleSourceReader,
+    decode_batch,
+    decode_values,
+    open_google_reader,
+    tab_rows,
+)
 from hqsync.sync.interfaces import SourceReader
 from tests.fake_google import FakeGoogle
 from tests.google.conftest import READER
@@ -130,6 +138,32 @@ def test_a_values_body_decodes_with_empty_cells_as_none(pretty: bool) -> None:
         (),
         (None, "x"),
     )
+
+
+_CELLS = st.one_of(
+    st.sampled_from(["", '"', '""', ',""', '[""', '\\"', 'a"', ",", "[", "]", "null"]),
+    st.text(alphabet=st.sampled_from('",[]\\ aĐ'), max_size=6),
+    st.integers(-3, 3),
+    st.booleans(),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_CELLS, max_size=5), max_size=5), st.booleans())
+def test_decode_batch_says_when_no_empty_text_is_left(values: list[list[object]], pretty: bool):
+    """Whatever the cells hold, rows read through `decode_batch` and `tab_rows` have every
+    empty text as None and every other cell as sent, compact or pretty-printed."""
+    body = {"valueRanges": [{"range": "T!A1:E5", "values": values}]}
+    content = json.dumps(
+        body, indent=2 if pretty else None, separators=None if pretty else (",", ":")
+    )
+    decoded, maybe_empty = decode_batch(content.encode())
+    rows = tab_rows(decoded["valueRanges"][0]["values"], emptied=not maybe_empty)
+    assert tuples(rows) == tuple(tuple(None if c == "" else c for c in row) for row in values)
+    if not pretty and not any(
+        c == "" or (type(c) is str and c.endswith('"')) for r in values for c in r
+    ):
+        assert not maybe_empty  # the usual body: rows taken as they are
 
 
 def test_a_body_with_an_empty_object_key_still_decodes() -> None:
