@@ -9,17 +9,17 @@ cell by cell and says what is wrong: the values are the same either way.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import chain, compress, count, repeat
 from operator import and_, is_not, itemgetter, le, ne, not_
 from typing import cast
 
-from hqsync.sync.ingest.cells import Compute, Outcome, attempt, clean_key
+from hqsync.sync.ingest.cells import Compute, Outcome, attempt, blank, cell_key, clean_key
 from hqsync.sync.ingest.hashing import context_bytes, row_digests
 from hqsync.sync.ingest.headers import HeaderMatch
 from hqsync.sync.ingest.references import ContextOf, RowContext, Values
-from hqsync.sync.ingest.rows import JsonCell
+from hqsync.sync.ingest.rows import JsonCell, SourceRow, source_rows
 from hqsync.sync.interfaces import CellValue
 
 FieldPlan = tuple[str, int | None, dict[Hashable, Outcome], Compute, bool]
@@ -180,6 +180,20 @@ def plain_raws(
     return [None if raw is None else (raw, {name: raw[name] for name in extra}) for raw in raws]
 
 
+def unique_rows(columns: TabColumns, key_field: str) -> list[SourceRow] | None:
+    """Every row of a tab whose rows all read cleanly, raw cells and hash at hand, as its
+    SourceRows (sheet row 2 first), built in C; None when two of them share a key (then the
+    rows are taken one by one, and the later ones rejected as duplicates)."""
+    assert columns.raws is not None and columns.digests is not None
+    clean = cast(list[Values], columns.clean)
+    keys = cast(list[str], list(map(itemgetter(key_field), clean)))
+    if len(set(keys)) != len(keys):
+        return None
+    raws = cast(list[RawAndExtra], columns.raws)
+    raw, extra = map(itemgetter(0), raws), map(itemgetter(1), raws)
+    return source_rows(zip(keys, count(2), clean, raw, extra, columns.digests, repeat(True)))
+
+
 def clean_values_of_row(
     row: Sequence[CellValue],
     *,
@@ -216,6 +230,24 @@ def clean_values_of_row(
             return None
         values[name] = result
     return key, values
+
+
+def keys_by_column(
+    rows: Sequence[Sequence[CellValue]],
+    names: Sequence[str],
+    key_index: int,
+    read: Callable[[CellValue], str | None],
+) -> dict[str, str]:
+    """Each key `read` finds in a cell other than the key column's, by the header of the first
+    column holding it (to say where a reference that matches no key was found)."""
+    holding: dict[str, str] = {}
+    for row in rows:
+        for index in range(min(len(row), len(names))):
+            if index != key_index and not blank(row[index]):
+                text = cell_key(read, row, index)
+                if text is not None:
+                    holding.setdefault(text, names[index])
+    return holding
 
 
 def all_given(*columns: Sequence[object]) -> list[bool]:

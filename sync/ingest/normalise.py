@@ -15,6 +15,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from itertools import chain, compress, count, islice, repeat
+from operator import attrgetter
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -39,7 +40,9 @@ from hqsync.sync.ingest.columnar import (
     TabColumns,
     all_given,
     clean_values_of_row,
+    keys_by_column,
     read_columns,
+    unique_rows,
 )
 from hqsync.sync.ingest.contract import FIELDS, REQUIRED_VALUES, ROW_NOUNS
 from hqsync.sync.ingest.hashing import context_hasher, row_digest, tab_context
@@ -70,6 +73,8 @@ from hqsync.sync.ingest.rows import (
     unparsed_row,
 )
 from hqsync.sync.interfaces import CellValue, SourceSnapshot
+
+_key_of = attrgetter("key")
 
 
 def normalise_source(
@@ -349,6 +354,14 @@ class _TabParser:
         passed = self._checked_in_bulk(columns)
         # A row that passed has values and raw cells (typed so once here, not per row).
         clean = cast(list[Values], columns.clean)
+        if passed is not None and not seen and all(passed):
+            rows = unique_rows(columns, key_field)  # the usual first load: all in C
+            if rows is not None:
+                seen.update(zip(map(_key_of, rows), count(2)))
+                stored.extend(rows)
+                if memo_hashes is not None:
+                    memo_hashes[: len(rows)] = columns.digests
+                return
         raws = cast(Iterable[RawAndExtra], repeat(None) if columns.raws is None else columns.raws)
         # Per row of a first load: kept to a key look-up and the row built (see bench_ingest).
         for row_number, row, context, digest, fine, values, both in zip(
@@ -394,16 +407,9 @@ class _TabParser:
         """The header of the first column other than the key that holds `value` on some row
         (the index is built on the first call: only a reference that matches no key asks)."""
         if self._holding is None:
-            self._holding = {}
-            key_index = self.tab.match.fields[self.key_field]
-            read = self.ctx.coerce.own_key
-            names = self.tab.match.names
-            for row in islice(self.tab.rows, 1, None):
-                for index in range(min(len(row), len(names))):
-                    if index != key_index and not blank(row[index]):
-                        text = cell_key(read, row, index)
-                        if text is not None:
-                            self._holding.setdefault(text, names[index])
+            match = self.tab.match
+            key_index, read = match.fields[self.key_field], self.ctx.coerce.own_key
+            self._holding = keys_by_column(self.tab.rows[1:], match.names, key_index, read)
         return self._holding.get(value)
 
     def _parse_row(

@@ -7,10 +7,12 @@ side writes them (see ARCHITECTURE.md, ingestion). Every row that cannot be used
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from types import MappingProxyType
+from typing import NamedTuple
 
 from hqsync.config.vocabulary import TabKind
 from hqsync.sync.ingest.limits import (
@@ -25,6 +27,8 @@ JsonCell = str | int | float | bool | None
 """A cell as stored in a row's `raw`/`extra` JSON: dates as ISO text, NaN as null."""
 FieldValue = str | bool | date | datetime | None
 """A parsed field (coded words are the vocabulary's `StrEnum` members, i.e. text)."""
+RawCells = Mapping[str, JsonCell]
+"""A row's cells by header, as its `raw` or `extra` JSON holds them."""
 
 RowProblem = tuple[str, str | None, str, str]
 """One problem with a row: (code, column as the sheet spells it, English, Vietnamese)."""
@@ -70,12 +74,11 @@ class Rejection:
                 object.__setattr__(self, name, fitted)
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
+class SourceRow(NamedTuple):
     """One usable source row: parsed fields (named as the DB columns), raw values, extras, hash.
 
-    Slotted: a first load holds 500k of them (a quarter of the memory of a dict-backed row,
-    and built faster)."""
+    A named tuple (immutable, no per-row dict): a first load holds 500k of them, built a tab
+    at a time in C (`source_rows`) rather than through an `__init__` per row."""
 
     key: str
     row_number: int
@@ -88,6 +91,14 @@ class SourceRow:
     `fields`, `raw` and `extra` are left empty (the store already holds them)."""
 
 
+def source_rows(
+    cells: Iterable[tuple[str, int, Mapping[str, FieldValue], RawCells, RawCells, str, bool]],
+) -> list[SourceRow]:
+    """SourceRows of (key, row number, fields, raw, extra, hash, parsed) tuples, built in C."""
+    return list(map(_new_row, cells))
+
+
+_new_row = partial(tuple.__new__, SourceRow)
 _UNPARSED: Mapping[str, JsonCell] = MappingProxyType({})
 _NO_FIELDS: Mapping[str, FieldValue] = MappingProxyType({})
 

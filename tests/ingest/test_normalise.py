@@ -148,8 +148,8 @@ def test_every_row_is_either_stored_or_rejected(results):
 def test_an_unchanged_row_is_an_ordinary_frozen_source_row():
     row = unparsed_row("F01", 2, "abc")
     assert row == SourceRow("F01", 2, {}, {}, {}, "abc", parsed=False)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        row.key = "F02"
+    with pytest.raises(AttributeError):
+        row.key = "F02"  # type: ignore[misc]
 
 
 def _ending_in_a_value(row: list[CellValue]) -> list[CellValue]:
