@@ -483,6 +483,7 @@ def status(config_path: Path | None, fmt: str, limit: int) -> None:
 def scores(config_path: Path | None, fmt: str) -> None:
     """Print the latest results, one record per assessment."""
     from hqsync.jobs.export import scores_csv_rows, scores_json
+    from hqsync.jobs.json_text import dumps_indented
 
     with _errors_to_exit_codes() as guard:
         ctx = guard.open(config_path, "human")
@@ -495,7 +496,7 @@ def scores(config_path: Path | None, fmt: str) -> None:
             engine, rule_sets, rank_incomplete=ctx.settings.scoring.rank_incomplete
         )
         if fmt == "json":
-            click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+            click.echo(dumps_indented(records, ensure_ascii=False))
         else:
             buffer = io.StringIO()
             header, rows = scores_csv_rows(records, report_levels(rule_sets.values()))

@@ -18,7 +18,6 @@ from hqsync.config.utils import neutralise_formula
 from hqsync.config.vocabulary import levels_of
 from hqsync.models import reports
 from hqsync.scoring.ruleset import RuleSet
-from hqsync.sync.dashboard.loader import is_missing, plain_cell
 
 
 def scores_json(
@@ -30,23 +29,24 @@ def scores_json(
     `complete` says whether every applicable criterion was assessed; an incomplete one has
     `band` and `rank` null unless `rank_incomplete`. `no_score_reason` says why `score` is null.
     """
-    from hqsync.scoring import compare_assessments
+    from hqsync.scoring.compare_rows import ScoredRow, compare_rows
 
+    # Plain rows, no pandas: importing it would cost more than all the rest of this command.
     with engine.connect() as conn:
-        scores, criteria = reports.load_results(conn, criterion_details=False)
-        hospitals = reports.load_hospitals(conn)
-    comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
-    by_key = comparisons.set_index("assessment_key") if not comparisons.empty else None
-    names = dict(zip(hospitals["hospital_key"], hospitals["name"], strict=True))
+        rows = reports.load_score_rows(conn)
+        levels = reports.load_criterion_levels(conn)
+        names = reports.load_hospital_names(conn)
+    scored = [ScoredRow.of(row) for row in rows]
+    compared = compare_rows(scored, rank_incomplete=rank_incomplete)
+    by_key = {comparison["assessment_key"]: comparison for comparison in compared}
     criteria_of: dict[str, dict[str, Any]] = {}
-    columns = ("assessment_key", "code", "level", "status")
-    for key, code, level, status in zip(*(criteria[c].tolist() for c in columns), strict=True):
-        value: Any = status if is_missing(level) else int(level)
+    for key, code, level, status in levels:
+        value: Any = status if level is None else int(level)
         criteria_of.setdefault(key, {})[code] = value
     records = []
-    for record in scores.to_dict("records"):
+    for record, row in zip(rows, scored, strict=True):
         key = record["assessment_key"]
-        comparison = by_key.loc[key].to_dict() if by_key is not None and key in by_key.index else {}
+        comparison = by_key[key]
         counts = record["level_counts"] or {}
         details = record["details"] or {}
         records.append(
@@ -57,24 +57,24 @@ def scores_json(
                 "kind": record["kind"],
                 "assessed_on": record["assessed_on"].isoformat() if record["assessed_on"] else None,
                 "status": record["status"],
-                "score": plain_cell(record["score"]),
-                "passed": plain_cell(record["passed"]),
+                "score": row.score,
+                "passed": record["passed"],
                 "applicable": int(record["applicable"]),
                 "assessed": int(record["assessed"]),
                 "level_counts": _level_counts(counts, rule_sets.get(str(record["standard"]))),
                 "parts": dict(record["parts"] or {}),
                 "criteria": criteria_of.get(key, {}),
                 "source": record["source"],
-                "hospital_name": plain_cell(names.get(record["hospital_key"])),
+                "hospital_name": names.get(record["hospital_key"]),
                 "method": record["method"],
-                "band": plain_cell(comparison.get("band", record["band"])),
-                "previous_score": plain_cell(comparison.get("previous_score")),
-                "change": plain_cell(comparison.get("change")),
-                "rank": plain_cell(comparison.get("rank")),
-                "at_risk": plain_cell(comparison.get("at_risk")),
-                "self_council_diff": plain_cell(comparison.get("self_council_diff")),
-                "complete": bool(comparison.get("complete", True)),
-                "no_score_reason": plain_cell(comparison.get("no_score_reason")),
+                "band": comparison["band"],
+                "previous_score": comparison["previous_score"],
+                "change": comparison["change"],
+                "rank": comparison["rank"],
+                "at_risk": comparison["at_risk"],
+                "self_council_diff": comparison["self_council_diff"],
+                "complete": comparison["complete"],
+                "no_score_reason": comparison["no_score_reason"],
                 "details": details,
             }
         )

@@ -1,18 +1,18 @@
 """Reading stored results back: the frames the dashboards, exports and alerts are built from.
 
-Scoring's own reads and writes are `hqsync.models.results`.
+Scoring's own reads and writes are `hqsync.models.results`. pandas is imported only when a
+frame is built: `hqsync scores` reads the plain rows (`load_score_rows`, …) without it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hqsync.config.vocabulary import Result
-from hqsync.models.results import make_key
+from hqsync.models.keys import make_key
 from hqsync.models.tables import (
     Assessment,
     AssessmentScore,
@@ -21,6 +21,11 @@ from hqsync.models.tables import (
     Hospital,
     RejectedRow,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_SCORE_KEYS = (("assessment_key", "assessment_id"), ("hospital_key", "hospital_id"))
 
 
 def load_results(
@@ -32,8 +37,44 @@ def load_results(
     assessed_on, status, …) beside the score's; keys as in `make_key`. Without
     `criterion_details` the criteria frame has no `details` column (its JSON is not decoded).
     """
+    scores = load_scores(conn)
+    c = CriterionResult
+    crit_stmt = _criteria_statement(
+        c.source,
+        c.assessment_id,
+        c.code,
+        c.level,
+        c.value,
+        c.status,
+        *((c.details,) if criterion_details else ()),
+    )
+    criteria = _frame(conn, crit_stmt, keys=(("assessment_key", "assessment_id"),))
+    return scores, criteria
+
+
+def load_scores(conn: Connection) -> pd.DataFrame:
+    """Every live assessment with its stored score: the first frame of `load_results`."""
+    return _frame(conn, _scores_statement(), keys=_SCORE_KEYS)
+
+
+def load_score_rows(conn: Connection) -> list[dict[str, Any]]:
+    """The rows of `load_scores` as dicts of plain values (its columns, in its order, missing
+    values None); no frame is built."""
+    result = conn.execute(_scores_statement())
+    names = list(result.keys())
+    source = names.index("source")
+    idents = [names.index(id_column) for _, id_column in _SCORE_KEYS]
+    columns = [name for name, _ in _SCORE_KEYS] + names
+    return [
+        dict(zip(columns, [*(make_key(row[source], row[i]) for i in idents), *row], strict=True))
+        for row in result
+    ]
+
+
+def _scores_statement() -> sa.Select[*tuple[Any, ...]]:
+    """Every live assessment's own columns beside its score's, by source and id."""
     a, s = Assessment, AssessmentScore
-    stmt = (
+    return (
         sa.select(
             a.source,
             a.assessment_id,
@@ -57,36 +98,52 @@ def load_results(
         .where(a.deleted.is_(False))
         .order_by(a.source, a.assessment_id)
     )
-    scores = _frame(conn, stmt)
-    _insert_key(scores, 0, "assessment_key", "assessment_id")
-    _insert_key(scores, 1, "hospital_key", "hospital_id")
+
+
+def load_criterion_levels(conn: Connection) -> list[tuple[str, str, int | None, str]]:
+    """(assessment_key, code, level, status) of every stored criterion result of a live
+    assessment, in the order of `load_results`' criteria frame; no frame is built."""
     c = CriterionResult
+    rows = conn.execute(_criteria_statement(c.source, c.assessment_id, c.code, c.level, c.status))
+    return [
+        (make_key(source, ident), code, level, status)
+        for source, ident, code, level, status in rows
+    ]
+
+
+def _criteria_statement(*columns: Any) -> sa.Select[Any]:
+    """The given criterion-result columns of every live assessment, by assessment and code."""
+    a, c = Assessment, CriterionResult
     live = sa.select(a.source, a.assessment_id).where(a.deleted.is_(False))
-    crit_stmt = (
-        sa.select(
-            c.source,
-            c.assessment_id,
-            c.code,
-            c.level,
-            c.value,
-            c.status,
-            *((c.details,) if criterion_details else ()),
-        )
+    return (
+        sa.select(*columns)
         .where(sa.tuple_(c.source, c.assessment_id).in_(live))
         .order_by(c.source, c.assessment_id, c.code)
     )
-    criteria = _frame(conn, crit_stmt)
-    _insert_key(criteria, 0, "assessment_key", "assessment_id")
-    return scores, criteria
 
 
-def _frame(conn: Connection, statement: sa.Executable) -> pd.DataFrame:
-    """A query's rows as a frame whose columns are named as the query's (even when empty)."""
+def _frame(
+    conn: Connection, statement: sa.Executable, keys: tuple[tuple[str, str], ...] = ()
+) -> pd.DataFrame:
+    """A query's rows as a frame whose columns are named as the query's (even when empty).
+
+    Each (name, id column) of `keys` adds the store-wide key column `name` (`make_key` of
+    `source` and the id), placed first in their order.
+    """
+    import pandas as pd
+
     result = conn.execute(statement)
     columns = list(result.keys())
     # Plain tuples: pandas probes each SQLAlchemy Row for attributes it lacks, which cost more
     # than building the frame (the same frame).
-    return pd.DataFrame(list(map(tuple, result)), columns=columns)
+    rows = list(map(tuple, result))
+    frame = pd.DataFrame(rows, columns=columns)
+    source = columns.index("source") if keys else 0
+    for position, (name, id_column) in enumerate(keys):
+        # From the tuples: iterating a frame's string column costs more than the query.
+        ident = columns.index(id_column)
+        frame.insert(position, name, [make_key(row[source], row[ident]) for row in rows])
+    return frame
 
 
 def load_hospitals(conn: Connection) -> pd.DataFrame:
@@ -107,15 +164,14 @@ def load_hospitals(conn: Connection) -> pd.DataFrame:
         .where(h.deleted.is_(False))
         .order_by(h.source, h.hospital_id)
     )
-    frame = _frame(conn, stmt)
-    _insert_key(frame, 0, "hospital_key", "hospital_id")
-    return frame
+    return _frame(conn, stmt, keys=(("hospital_key", "hospital_id"),))
 
 
-def _insert_key(frame: pd.DataFrame, position: int, name: str, id_column: str) -> None:
-    """Add the store-wide key column `name` made from `source` and `id_column`."""
-    keys = [make_key(s, i) for s, i in zip(frame["source"], frame[id_column], strict=True)]
-    frame.insert(position, name, keys)
+def load_hospital_names(conn: Connection) -> dict[str, str | None]:
+    """The name of every live hospital, by hospital key."""
+    h = Hospital
+    stmt = sa.select(h.source, h.hospital_id, h.name).where(h.deleted.is_(False))
+    return {make_key(source, ident): name for source, ident, name in conn.execute(stmt)}
 
 
 def load_failing_findings(conn: Connection) -> pd.DataFrame:
@@ -127,9 +183,7 @@ def load_failing_findings(conn: Connection) -> pd.DataFrame:
         .where(f.deleted.is_(False), f.result.in_([str(Result.NOT_MET), str(Result.PARTIAL)]))
         .order_by(f.source, f.assessment_id, f.item_code, f.finding_id)
     )
-    frame = _frame(conn, stmt)
-    _insert_key(frame, 0, "assessment_key", "assessment_id")
-    return frame
+    return _frame(conn, stmt, keys=(("assessment_key", "assessment_id"),))
 
 
 def load_rejected_rows(conn: Connection) -> list[dict[str, Any]]:

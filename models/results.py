@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 
 from hqsync.config.utils import chunks
 from hqsync.models.bulk import PLACEHOLDERS, insert_many
+from hqsync.models.keys import make_key, split_key
 from hqsync.models.tables import (
     Assessment,
     AssessmentScore,
@@ -32,20 +33,8 @@ from hqsync.models.tables import (
 _CRITERIA = cast(sa.Table, CriterionResult.__table__)
 _SCORES = cast(sa.Table, AssessmentScore.__table__)
 
-KEY_SEPARATOR = "\x1f"
 KEYS_PER_QUERY = 900
 """Ids per `IN (...)` list when loading or saving scores (see `hqsync.config.utils.IN_CHUNK`)."""
-
-
-def make_key(source: str, ident: str) -> str:
-    """The store-wide key of a row: its source and its id (ids are namespaced per source)."""
-    return f"{source}{KEY_SEPARATOR}{ident}"
-
-
-def split_key(key: str) -> tuple[str, str]:
-    """(source, id) of a key made by `make_key`."""
-    source, _, ident = key.partition(KEY_SEPARATOR)
-    return source, ident
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,14 @@ Definitions (leaders read these numbers, so they are fixed here and in the READM
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from hqsync.config.vocabulary import NoScoreReason, Status
+from hqsync.scoring.compare_rows import ASSESSMENT_COLUMNS, ScoredRow, compare_rows
 
 
 @dataclass(frozen=True)
@@ -45,32 +46,6 @@ class Comparisons:
     criteria: pd.DataFrame
 
 
-ASSESSMENT_COLUMNS = [
-    "assessment_key",
-    "hospital_key",
-    "standard",
-    "kind",
-    "assessed_on",
-    "status",
-    "score",
-    "band",
-    "passed",
-    "period",
-    "previous_assessment_key",
-    "previous_score",
-    "change",
-    "previous_band",
-    "previous_passed",
-    "at_risk",
-    "rank",
-    "ranked",
-    "paired_assessment_key",
-    "self_score",
-    "council_score",
-    "self_council_diff",
-    "complete",
-    "no_score_reason",
-]
 CRITERIA_COLUMNS = [
     "assessment_key",
     "code",
@@ -83,21 +58,6 @@ CRITERIA_COLUMNS = [
     "council_level",
     "self_council_level_diff",
 ]
-_SERIES = ["hospital_key", "standard", "kind"]
-
-
-def is_complete(applicable: int, assessed: int) -> bool:
-    """True when an assessment assessed every criterion that applies to its hospital."""
-    return int(assessed) >= int(applicable)
-
-
-def no_score_reason(score: float | None, applicable: int, assessed: int) -> NoScoreReason | None:
-    """Why an assessment has no score; None when it has one."""
-    if score is not None and not pd.isna(score):
-        return None
-    if int(applicable) == 0:
-        return NoScoreReason.ALL_NOT_APPLICABLE
-    return NoScoreReason.NO_USABLE_FINDINGS
 
 
 def compare_assessments(
@@ -113,81 +73,46 @@ def compare_assessments(
     of the comparisons (see the module's definitions) unless `rank_incomplete`. Rows come out
     sorted by assessment key (criteria keep their order within an assessment).
     """
-    # Long on purpose: each step adds columns to the one frame the next step reads (coverage,
-    # then the series' previous, then ranks, then the self/council pair); split up, every part
-    # would pass that frame and the `counted`/`live` views around.
-    frame = scores[ASSESSMENT_COLUMNS[: ASSESSMENT_COLUMNS.index("period")]].copy()
-    frame["_applicable"] = _counts(scores, "applicable")
-    frame["_assessed"] = _counts(scores, "assessed")
-    frame["assessment_key"] = frame["assessment_key"].astype(str)
-    frame = frame.sort_values("assessment_key", kind="stable").reset_index(drop=True)
-    dates = pd.to_datetime(frame["assessed_on"], errors="coerce")
-    frame["period"] = [None if pd.isna(d) else int(d.year) for d in dates]
-    # NaT becomes the smallest int64, so undated assessments sort first in their series.
-    frame["_order"] = dates.to_numpy(dtype="datetime64[s]").astype(np.int64)
-    frame["_score"] = pd.to_numeric(frame["score"], errors="coerce").astype(np.float64)
-    frame["complete"] = frame["_assessed"] >= frame["_applicable"]
-    frame["no_score_reason"] = [
-        no_score_reason(None if np.isnan(s) else s, a, n)
-        for s, a, n in zip(frame["_score"], frame["_applicable"], frame["_assessed"], strict=True)
-    ]
-    live = frame[frame["status"] != Status.DRAFT].sort_values(
-        [*_SERIES, "_order", "assessment_key"], kind="stable"
-    )
-    comparable = frame["complete"] | rank_incomplete
-    frame.loc[~comparable, "band"] = None
-    counted = live[live["complete"] | rank_incomplete]
-
-    by_series = counted.groupby(_SERIES, sort=False, dropna=False)
-    previous = pd.DataFrame(
-        {
-            "assessment_key": counted["assessment_key"],
-            "previous_assessment_key": by_series["assessment_key"].shift(1),
-            "previous_score": by_series["_score"].shift(1),
-            "previous_band": by_series["band"].shift(1),
-            "previous_passed": by_series["passed"].shift(1),
-        }
-    )
-    frame = frame.merge(previous, on="assessment_key", how="left")
-    frame["change"] = (frame["_score"] - frame["previous_score"]).round(6)
-    fell_band = (
-        frame["previous_band"].notna()
-        & frame["band"].notna()
-        & (frame["band"] != frame["previous_band"])
-        & (frame["_score"] < frame["previous_score"])
-    )
-    newly_failed = (frame["passed"].map(_is_false)) & (frame["previous_passed"].map(_is_true))
-    frame["at_risk"] = (fell_band | newly_failed).astype(object)
-    frame.loc[frame["previous_assessment_key"].isna(), "at_risk"] = None
-
-    latest = live.groupby(_SERIES, sort=False, dropna=False).tail(1)
-    latest = latest[latest["_score"].notna() & (latest["complete"] | rank_incomplete)]
-    ranks = latest.groupby(["standard", "kind"], sort=False)["_score"].rank(
-        method="min", ascending=False
-    )
-    sizes = latest.groupby(["standard", "kind"], sort=False)["_score"].transform("size")
-    frame = frame.merge(
-        pd.DataFrame({"assessment_key": latest["assessment_key"], "rank": ranks, "ranked": sizes}),
-        on="assessment_key",
-        how="left",
-    )
-
-    frame = _pair_self_council(frame, counted)
-    assessments = _finish(
-        frame,
-        ASSESSMENT_COLUMNS,
-        ints=("rank", "ranked", "period"),
-        floats=(
-            "score",
-            "previous_score",
-            "change",
-            "self_score",
-            "council_score",
-            "self_council_diff",
-        ),
-        bools=("passed", "previous_passed", "at_risk", "complete"),
-    )
+    assessments = assessment_comparisons(scores, rank_incomplete=rank_incomplete)
     return Comparisons(assessments=assessments, criteria=_criteria(criteria, assessments))
+
+
+def assessment_comparisons(scores: pd.DataFrame, *, rank_incomplete: bool = False) -> pd.DataFrame:
+    """The per-assessment frame of `compare_assessments` (`Comparisons.assessments`), without
+    the per-criterion one (which needs the criteria and costs more)."""
+    keys = scores["assessment_key"].astype(str).tolist()
+    dates = pd.to_datetime(scores["assessed_on"], errors="coerce")
+    periods = [None if pd.isna(d) else int(d.year) for d in dates]
+    # NaT becomes the smallest int64 (`UNDATED`), so undated assessments sort first.
+    orders = dates.to_numpy(dtype="datetime64[s]").astype(np.int64).tolist()
+    numbers = pd.to_numeric(scores["score"], errors="coerce").to_numpy(dtype=np.float64)
+    columns = (
+        keys,
+        _plain(scores["hospital_key"]),
+        _plain(scores["standard"]),
+        _plain(scores["kind"]),
+        _plain(scores["assessed_on"]),
+        _plain(scores["status"]),
+        [None if math.isnan(x) else x for x in numbers.tolist()],
+        _plain(scores["band"]),
+        [_plain_bool(v) for v in scores["passed"].tolist()],
+        _counts(scores, "applicable").tolist(),
+        _counts(scores, "assessed").tolist(),
+        periods,
+        orders,
+    )  # in the order of ScoredRow's fields
+    rows = [ScoredRow(*values) for values in zip(*columns, strict=True)]
+    compared = compare_rows(rows, rank_incomplete=rank_incomplete)
+    return pd.DataFrame(
+        {c: pd.Series([row[c] for row in compared], dtype=object) for c in ASSESSMENT_COLUMNS}
+    )
+
+
+def _plain(series: pd.Series) -> list[Any]:
+    """A column's values as objects, None where missing."""
+    values = series.to_numpy(dtype=object).copy()
+    values[pd.isna(series).to_numpy()] = None
+    return values.tolist()
 
 
 def _counts(scores: pd.DataFrame, column: str) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.utils import neutralise_formula
 from hqsync.jobs.export import scores_csv_rows, scores_json
-from hqsync.models import results
+from hqsync.models import reports, results
 from hqsync.models.tables import Assessment, Hospital
-from hqsync.scoring import report_levels, score_assessments
+from hqsync.scoring import compare_assessments, report_levels, score_assessments
 from tests.scoring.factories import (
     assessment,
     assessments_frame,
@@ -167,3 +167,101 @@ def test_a_csv_row_with_line_breaks_in_text_reads_back_as_one_row(engine, name):
     read = list(csv.reader(io.StringIO(buffer.getvalue(), newline="")))
     assert len(read) == 2
     assert read[1][header.index("hospital_name")] == name.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# (assessment, hospital, kind, assessed_on, status, level of each of K1.1, K1.2, K1.3: None is
+# no finding). Series with a previous one, a rank tie, self/council pairs in one year, a draft,
+# an incomplete one, an undated one and one without a score.
+SERIES = [
+    ("a1", "h1", "self", date(2024, 3, 1), "submitted", (3, 3, 3)),
+    ("a2", "h1", "council", date(2024, 6, 1), "approved", (4, 4, 4)),
+    ("a3", "h1", "self", date(2024, 9, 1), "submitted", (2, 3, 2)),
+    ("a4", "h1", "self", date(2025, 1, 1), "draft", (5, 5, 5)),
+    ("a5", "h1", "council", date(2025, 2, 1), "submitted", (6, None, None)),
+    ("b1", "h2", "self", date(2024, 5, 1), "submitted", (2, 3, 2)),
+    ("b2", "h2", "self", None, "submitted", (6, 6, 6)),
+    ("b3", "h2", "council", date(2024, 7, 1), "submitted", (None, None, None)),
+    ("b4", "h2", "council", date(2024, 8, 1), "approved", (7, 1, 7)),
+]
+
+
+def _store_series(engine, rule_set):
+    row = {"raw": {}, "extra": {}, "row_hash": "x", "first_seen_at": NOW, "changed_at": NOW}
+    with engine.begin() as conn:
+        for n, hospital in enumerate(("h1", "h2"), start=2):
+            conn.execute(
+                sa.insert(Hospital).values(
+                    source=SOURCE, hospital_id=hospital, row_number=n, name=hospital, **row
+                )
+            )
+        for n, (ident, hospital, kind, day, status, _) in enumerate(SERIES, start=2):
+            conn.execute(
+                sa.insert(Assessment).values(
+                    source=SOURCE,
+                    assessment_id=ident,
+                    hospital_id=hospital,
+                    standard=rule_set.id,
+                    kind=kind,
+                    assessed_on=day,
+                    status=status,
+                    row_number=n,
+                    **row,
+                )
+            )
+    key = lambda ident: results.make_key(SOURCE, ident)  # noqa: E731
+    findings = [
+        finding
+        for ident, _, _, _, _, levels in SERIES
+        for code, level in zip(("K1.1", "K1.2", "K1.3"), levels, strict=True)
+        if level is not None
+        for finding in reaching(key(ident), code, level, max_level=7)
+    ]
+    frames = score_assessments(
+        assessments_frame(
+            assessment(
+                key(i), hospital=key(h), standard=rule_set.id, kind=k, assessed_on=d, status=s
+            )
+            for i, h, k, d, s, _ in SERIES
+        ),
+        findings_frame(findings),
+        hospitals_frame({key("h1"): (True, True), key("h2"): (True, True)}),
+        {rule_set.id: rule_set},
+    )
+    with engine.begin() as conn:
+        results.save_scores(
+            conn, frames.scores, frames.criteria, {rule_set.id: rule_set.fingerprint}, NOW
+        )
+
+
+@pytest.mark.parametrize("rank_incomplete", [False, True])
+def test_the_export_compares_the_store_s_rows_as_the_dashboards_compare_its_frames(
+    engine, rank_incomplete
+):
+    """`scores` compares plain rows (without pandas); the dashboards and alerts compare the
+    frames of `load_results`: every comparison is the same value of the same type."""
+    rule_set = levels_rule_set("COUNCIL-7", max_level=7)
+    _store_series(engine, rule_set)
+    records = scores_json(engine, {rule_set.id: rule_set}, rank_incomplete=rank_incomplete)
+    with engine.connect() as conn:
+        frame = compare_assessments(
+            *reports.load_results(conn), rank_incomplete=rank_incomplete
+        ).assessments
+    expected = {row["assessment_key"]: row for row in frame.to_dict("records")}
+    fields = ["band", "previous_score", "change", "rank", "at_risk", "self_council_diff"]
+    fields += ["complete", "no_score_reason", "score"]
+    assert len(records) == len(SERIES)
+    for record in records:
+        row = expected[results.make_key(SOURCE, record["assessment_id"])]
+        got = [(type(record[f]), record[f]) for f in fields]
+        assert got == [(type(row[f]), row[f]) for f in fields], record["assessment_id"]
+    # The store holds every case the comparisons distinguish.
+    assert {r["assessment_id"] for r in records if r["change"] is not None} >= {"a3"}
+    assert {r["assessment_id"] for r in records if r["self_council_diff"] is not None} >= {
+        "a2",
+        "a3",
+        "b1",
+        "b4",
+    }
+    assert sum(r["rank"] is not None for r in records) >= 3
+    assert any(r["no_score_reason"] is not None for r in records)
+    assert any(r["complete"] is False for r in records)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.vocabulary import NoScoreReason
 from hqsync.scoring import compare_assessments, score_assessments
-from hqsync.scoring.compare import criterion_medians, no_score_reason
+from hqsync.scoring.compare import criterion_medians
+from hqsync.scoring.compare_rows import no_score_reason
 from tests.scoring.factories import (
     assessment,
     assessments_frame,
@@ -124,6 +128,41 @@ def test_at_risk(before, after, at_risk):
         no_criteria(),
     )
     assert by_key(result.assessments)["a2"]["at_risk"] is at_risk
+
+
+def _change(before: float, after: float) -> float | None:
+    result = compare_assessments(
+        scores(
+            ("a1", "h1", QD, "council", D(2024, 1, 1), "approved", before, "Khá", None),
+            ("a2", "h1", QD, "council", D(2025, 1, 1), "approved", after, "Khá", None),
+        ),
+        no_criteria(),
+    )
+    return by_key(result.assessments)["a2"]["change"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "change"),
+    [
+        (3.2, 3.5, "0.3"),
+        (3.0, 3.0 - 1e-9, "-0.0"),  # rounded to zero, the sign kept (as numpy writes it)
+        (3.0, 3.0 + 1e-9, "0.0"),
+        (0.0, 2.5e-6, "2e-06"),  # half to even, as numpy rounds
+        (0.0, 3.5e-6, "4e-06"),
+    ],
+)
+def test_change_is_rounded_to_6_decimals_as_numpy_rounds(before, after, change):
+    assert repr(_change(before, after)) == change
+
+
+@given(
+    st.floats(0, 1000, allow_nan=False),
+    st.one_of(st.floats(-1e-5, 1e-5), st.floats(-1000, 1000), st.just(0.0)),
+)
+def test_change_is_numpy_s_rounded_difference(before, delta):
+    after = before + delta
+    expected = float(np.round(np.float64(after) - np.float64(before), 6))
+    assert repr(_change(before, after)) == repr(expected)
 
 
 def test_self_vs_council_pairs_by_calendar_year():
