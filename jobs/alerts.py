@@ -215,16 +215,16 @@ def _detect(
 ) -> list[Alert]:
     """The events that hold now (`local`: the schedule's time zone), of the configured kinds,
     about live, active hospitals."""
-    from hqsync.scoring import compare_assessments
+    from hqsync.scoring import assessment_comparisons
 
     wanted = set(settings.alerts.events)
     alerts: list[Alert] = []
     if wanted & {AlertEvent.BAND_DROP, AlertEvent.BASIC_FAILED}:
         with engine.connect() as conn:
-            scores, criteria = reports.load_results(conn)
-        comparisons = compare_assessments(
-            scores, criteria, rank_incomplete=settings.scoring.rank_incomplete
-        ).assessments
+            scores, _ = reports.load_results(conn, criterion_details=False)
+        comparisons = assessment_comparisons(
+            scores, rank_incomplete=settings.scoring.rank_incomplete
+        )
         alerts += score_alerts(comparisons, rule_sets)
     if wanted & {AlertEvent.DUE_SOON, AlertEvent.OVERDUE} and settings.cycles:
         try:

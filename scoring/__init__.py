@@ -20,11 +20,12 @@ from hqsync.scoring.ruleset import (
 )
 
 if TYPE_CHECKING:
-    from hqsync.scoring.compare import Comparisons, compare_assessments
+    from hqsync.scoring.compare import Comparisons, assessment_comparisons, compare_assessments
     from hqsync.scoring.engine import ScoreFrames, score_assessments
 
 _LAZY = {
     "Comparisons": "hqsync.scoring.compare",
+    "assessment_comparisons": "hqsync.scoring.compare",
     "compare_assessments": "hqsync.scoring.compare",
     "ScoreFrames": "hqsync.scoring.engine",
     "score_assessments": "hqsync.scoring.engine",
@@ -52,6 +53,7 @@ __all__ = [
     "ScoreFrames",
     "Thresholds",
     "Unit",
+    "assessment_comparisons",
     "compare_assessments",
     "report_levels",
     "resolve_standard",

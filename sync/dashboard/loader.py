@@ -56,7 +56,7 @@ def load_dashboard_data(
     evidence links (each source's cells read with its `sources` settings) and the failing
     sources (those of `sources`; none given: every source in the run log) from the store.
     Incomplete assessments are compared only when `rank_incomplete`."""
-    from hqsync.scoring import compare_assessments
+    from hqsync.scoring import assessment_comparisons
 
     with engine.connect() as conn:
         scores, criteria = reports.load_results(conn)
@@ -64,7 +64,7 @@ def load_dashboard_data(
         rejected = reports.load_rejected_rows(conn)
         links = evidence_index(evidence.failing_evidence(conn), sources)
         failures = source_failures(conn)
-    comparisons = compare_assessments(scores, criteria, rank_incomplete=rank_incomplete).assessments
+    comparisons = assessment_comparisons(scores, rank_incomplete=rank_incomplete)
     configured = {source.name for source in sources}
     last_sync = last_finished(engine, Job.SYNC, (RunOutcome.OK, RunOutcome.SKIPPED))
     return DashboardData(
