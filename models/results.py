@@ -5,22 +5,20 @@ Reading the results back for dashboards, exports and alerts is `hqsync.models.re
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-from _json import make_encoder  # CPython's C JSON encoder, behind json.dumps
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from json.encoder import encode_basestring_ascii
 from typing import Any, cast
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hqsync.config.utils import chunks
+from hqsync.config.vocabulary import Result
 from hqsync.models.bulk import PLACEHOLDERS, insert_many
+from hqsync.models.result_rows import SCORE_JSON, criterion_rows, result_hash, score_row
 from hqsync.models.tables import (
     Assessment,
     AssessmentScore,
@@ -115,7 +113,7 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
     for source, ident in keys:
         by_source.setdefault(source, []).append(ident)
     assessments: list[dict[str, Any]] = []
-    findings: tuple[list[str], list[str], list[str]] = ([], [], [])
+    findings = _Findings()
     hospital_ids: dict[str, set[str]] = {}
     for source, ids in by_source.items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
@@ -162,11 +160,7 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
             assessments,
             columns=["assessment_key", "hospital_key", "standard", "kind", "assessed_on", "status"],
         ),
-        findings=pd.DataFrame(
-            dict(zip(("assessment_key", "item_code", "result"), findings, strict=True)),
-            columns=["assessment_key", "item_code", "result"],
-            dtype=object,
-        ),
+        findings=findings.frame(),
         hospitals=pd.DataFrame(
             hospitals, columns=["hospital_key", "has_obstetrics", "has_pediatrics"]
         ),
@@ -174,27 +168,98 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
 
 
 _UNIT = "\x1f"
-"""Joins a finding's item code and result, and findings, in the grouped read: a control
-character, which clean cells never hold (a read that splits wrong falls back to rows)."""
+"""Joins an assessment's item codes in the grouped read: a control character, which clean
+cells never hold (a read that splits wrong falls back to rows)."""
+_RESULTS = tuple(r.value for r in Result)
+"""The results a finding holds once normalised, read as one letter each: "a" for the first."""
+_LETTERS = (
+    "CASE result "
+    + " ".join(f"WHEN '{r}' THEN '{chr(ord('a') + n)}'" for n, r in enumerate(_RESULTS))
+    + " ELSE '?' END"
+)
 _GROUPED_FINDINGS = {
-    "sqlite": "group_concat(item_code || char(31) || result, char(31))",
-    "postgresql": "string_agg(item_code || chr(31) || result, chr(31))",
+    "sqlite": f"group_concat(item_code, char(31)), group_concat({_LETTERS}, '')",
+    "postgresql": (
+        "string_agg(item_code, chr(31) ORDER BY finding_id), "
+        f"string_agg({_LETTERS}, '' ORDER BY finding_id)"
+    ),
 }
-"""Per dialect: one assessment's live findings as one text (see `_add_live_findings`)."""
+"""Per dialect: one assessment's live item codes as one text, and its results as a letter
+each, in the same order (see `_add_live_findings`; SQLite steps every aggregate over the
+same rows)."""
 
 
-def _add_live_findings(
-    conn: Connection,
-    source: str,
-    ids: Sequence[str],
-    into: tuple[list[str], list[str], list[str]],
-) -> None:
-    """Append the live findings of `source`'s assessments `ids` to the columns `into`
-    (assessment key, item code, result).
+class _Codes(dict[str, int]):
+    """Value → its number: the distinct values of a categorical column, numbered as met."""
 
-    Read one text per assessment (the database joins its findings), split in C: building a
-    driver row and three strings per finding cost five times the query on 500k findings.
-    The findings' order is the database's (scoring does not depend on it).
+    def __missing__(self, value: str) -> int:
+        number = self[value] = len(self)
+        return number
+
+    def of(self, values: Sequence[str]) -> np.ndarray:
+        """The numbers of `values` (new ones numbered)."""
+        return np.fromiter(map(self.__getitem__, values), dtype=np.int32, count=len(values))
+
+    def categorical(self, parts: list[np.ndarray]) -> pd.Categorical:
+        """The column whose numbers are `parts`, concatenated."""
+        codes = np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+        return pd.Categorical.from_codes(codes, pd.Index(list(self), dtype=object))
+
+
+class _Findings:
+    """Live findings as read: each column a categorical (a number per finding, into the
+    column's distinct values), so a finding needs no Python object of its own."""
+
+    def __init__(self) -> None:
+        self._columns = (_Codes(), _Codes(), _Codes((r, n) for n, r in enumerate(_RESULTS)))
+        self._parts: tuple[list[np.ndarray], ...] = ([], [], [])
+        self._items: dict[str, np.ndarray] = {}
+        """An assessment's item codes as read (one text) → their numbers: assessments of one
+        sheet often list the same items in the same order."""
+
+    def add_texts(self, key: str, count: int, items: str, results: str) -> bool:
+        """Add the `count` findings of assessment `key`: their item codes joined by `_UNIT`,
+        their results as letters (see `_LETTERS`). False (nothing added) when a text does not
+        split into `count` or a result is none of `_RESULTS`."""
+        letters = np.frombuffer(results.encode(), dtype=np.uint8) - ord("a")
+        if len(letters) != count or (count and letters.max() >= len(_RESULTS)):
+            return False
+        numbers = self._items.get(items)
+        if numbers is None:
+            codes = items.split(_UNIT)
+            if len(codes) != count:
+                return False
+            numbers = self._items[items] = self._columns[1].of(codes)
+        elif len(numbers) != count:
+            return False
+        self._parts[0].append(np.full(count, self._columns[0][key], dtype=np.int32))
+        self._parts[1].append(numbers)
+        self._parts[2].append(letters.astype(np.int32))
+        return True
+
+    def add_rows(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Add findings given as (assessment key, item code, result)."""
+        for n, (codes, part) in enumerate(zip(self._columns, self._parts, strict=True)):
+            part.append(codes.of([row[n] for row in rows]))
+
+    def frame(self) -> pd.DataFrame:
+        """The findings frame `score_assessments` takes, a categorical column each."""
+        names = ("assessment_key", "item_code", "result")
+        return pd.DataFrame(
+            {
+                name: codes.categorical(part)
+                for name, codes, part in zip(names, self._columns, self._parts, strict=True)
+            }
+        )
+
+
+def _add_live_findings(conn: Connection, source: str, ids: Sequence[str], into: _Findings) -> None:
+    """Add the live findings of `source`'s assessments `ids` to `into`.
+
+    Read two texts per assessment (the database joins its item codes, and its results as
+    letters), split in C: building a driver row and three strings per finding cost five
+    times the query on 500k findings. The findings' order is the database's (scoring does
+    not depend on it).
     """
     placeholder = PLACEHOLDERS.get(conn.dialect.paramstyle)
     grouped = _GROUPED_FINDINGS.get(conn.dialect.name)
@@ -213,23 +278,13 @@ def _add_live_findings(
         groups = cursor.fetchall()
     finally:
         cursor.close()
-    keys, codes, found = into
-    for ident, count, text in groups:
-        parts = text.split(_UNIT)
-        if len(parts) != 2 * count:  # a cell holding the separator: read its rows instead
+    for ident, count, items, results in groups:
+        if not into.add_texts(make_key(source, ident), count, items, results):
+            # a cell holding the separator: read its rows instead
             _add_finding_rows(conn, source, [ident], into)
-            continue
-        keys.extend([make_key(source, ident)] * count)
-        codes.extend(parts[0::2])
-        found.extend(parts[1::2])
 
 
-def _add_finding_rows(
-    conn: Connection,
-    source: str,
-    ids: Sequence[str],
-    into: tuple[list[str], list[str], list[str]],
-) -> None:
+def _add_finding_rows(conn: Connection, source: str, ids: Sequence[str], into: _Findings) -> None:
     """`_add_live_findings` a row per finding, through SQLAlchemy."""
     f = Finding
     rows = conn.execute(
@@ -237,10 +292,7 @@ def _add_finding_rows(
             f.source == source, f.deleted.is_(False), f.assessment_id.in_(ids)
         )
     ).all()
-    for ident, code, result in rows:
-        into[0].append(make_key(source, ident))
-        into[1].append(code)
-        into[2].append(result)
+    into.add_rows([(make_key(source, ident), code, result) for ident, code, result in rows])
 
 
 def save_scores(
@@ -254,34 +306,34 @@ def save_scores(
 
     Returns how many assessments' stored results changed. Clears their needs_scoring flag.
     """
-    criteria_by_key = _criteria_by_key(criteria)
+    criteria_rows = criterion_rows(criteria, split_key)
     keys = [str(k) for k in scores["assessment_key"]]
     existing = _existing_hashes(conn, keys)
     stale: list[str] = []
     score_rows: list[dict[str, Any]] = []
-    crit_rows: list[dict[str, Any]] = []
+    written: list[int] = []
     for record in _records(scores):
         key = str(record["assessment_key"])
         source, ident = split_key(key)
-        rows, texts = criteria_by_key.get(key, _NO_CRITERIA)
-        score_row, hashed = _score_row(
+        positions = criteria_rows.positions.get(key, [])
+        row, hashed = score_row(
             source, ident, record, fingerprints.get(str(record["standard"]), "")
         )
-        digest = _result_hash(hashed, texts)
+        digest = result_hash(hashed, [criteria_rows.hashed[i] for i in positions])
         if existing.get(key) == digest:
             continue
         if key in existing:
             stale.append(key)
-        score_rows.append({**score_row, "result_hash": digest, "computed_at": now})
-        crit_rows.extend(rows)
+        score_rows.append({**row, "result_hash": digest, "computed_at": now})
+        written.extend(positions)
     for source, ids in _group(stale).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
             for table in (CriterionResult, AssessmentScore):
                 conn.execute(
                     sa.delete(table).where(table.source == source, table.assessment_id.in_(chunk))
                 )
-    insert_many(conn, _SCORES, score_rows, as_stored=_SCORE_JSON)
-    insert_many(conn, _CRITERIA, crit_rows, as_stored=("details",))
+    insert_many(conn, _SCORES, score_rows, as_stored=SCORE_JSON)
+    insert_many(conn, _CRITERIA, criteria_rows.rows.picked(written), as_stored=("details",))
     changed = len(score_rows)
     for source, ids in _group(keys).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
@@ -321,168 +373,6 @@ def _existing_hashes(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
             )
             found.update({make_key(source, i): h for i, h in conn.execute(stmt).all()})
     return found
-
-
-_SCORE_JSON = ("level_counts", "parts", "details")
-"""An assessment score's JSON columns."""
-
-
-def _score_row(
-    source: str, ident: str, record: Mapping[str, Any], fingerprint: str
-) -> tuple[dict[str, Any], str]:
-    """An assessment_scores row (its JSON columns as the text SQLAlchemy's JSON type stores
-    of `_jsonable(value)`), and the row's text as `_result_hash` reads it.
-
-    The engine's values are plain JSON with text keys: they are encoded as they are (the
-    bytes `_jsonable` then `json.dumps` gave); a value the strict encoders refuse goes
-    through `_jsonable`.
-    """
-    row: dict[str, Any] = {
-        "source": source,
-        "assessment_id": ident,
-        "standard": str(record["standard"]),
-        "method": str(record["method"]),
-        "score": _float_or_none(record.get("score")),
-        "passed": _bool_or_none(record.get("passed")),
-        "band": _str_or_none(record.get("band")),
-        "applicable": int(record.get("applicable") or 0),
-        "assessed": int(record.get("assessed") or 0),
-        **{name: record.get(name) or {} for name in _SCORE_JSON},
-        "rule_set_fingerprint": fingerprint,
-    }
-    try:
-        hashed = _HASHED_JSON(row)
-        stored = [_STORED_JSON(row[name]) for name in _SCORE_JSON]
-    except (TypeError, ValueError):
-        for name in _SCORE_JSON:
-            row[name] = _jsonable(row[name])
-        hashed = _hash_text(row)
-        stored = [json.dumps(row[name]) for name in _SCORE_JSON]
-    row.update(zip(_SCORE_JSON, stored, strict=True))
-    return row, hashed
-
-
-_NO_CRITERIA: tuple[list[dict[str, Any]], list[str]] = ([], [])
-
-
-def _not_plain(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is not plain JSON")
-
-
-def _plain_encoder(item_separator: str, key_separator: str) -> Callable[[Any], str]:
-    """`json.JSONEncoder(sort_keys=True, allow_nan=False, separators=..., default=_not_plain)
-    .encode`, with CPython's C encoder built once (`encode` builds one per call, which cost
-    more than the encoding on 30k criterion rows): the same text, the same errors."""
-    encode = make_encoder(
-        None, _not_plain, encode_basestring_ascii, None, key_separator, item_separator,
-        True, False, False,
-    )  # fmt: skip
-
-    def text(value: Any) -> str:
-        return "".join(encode(value, 0))
-
-    return text
-
-
-_STORED_JSON = _plain_encoder(", ", ": ")
-"""A plain value's text as SQLAlchemy's JSON type stores `_jsonable(value)` (keys sorted)."""
-_HASHED_JSON = _plain_encoder(",", ":")
-"""A plain value's text as `_result_hash` reads it."""
-
-
-def _criteria_by_key(
-    criteria: pd.DataFrame,
-) -> dict[str, tuple[list[dict[str, Any]], list[str]]]:
-    """Assessment key → (its criterion rows, details as stored JSON text; each row's text as
-    the result hash reads it), in the frame's order.
-
-    The engine's details are plain JSON with text keys (see `hqsync.scoring.ScoreFrames`):
-    they are encoded as they are, which gives the bytes `_jsonable` then `json.dumps` gave;
-    a value the strict encoders refuse (numpy, NaN, a set, a date) goes through `_jsonable`.
-    """
-    grouped: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
-    names = ("assessment_key", "code", "level", "value", "status", "details")
-    for assessment_key, code, level, value, status, details in zip(
-        *(criteria[name].tolist() for name in names), strict=True
-    ):
-        key = str(assessment_key)
-        source, ident = split_key(key)
-        row = {
-            "source": source,
-            "assessment_id": ident,
-            "code": str(code),
-            "level": None if level is None or pd.isna(level) else int(level),
-            "value": _float_or_none(value),
-            "status": str(status or ""),
-            "details": details or {},
-        }
-        try:
-            hashed = _HASHED_JSON(row)
-            stored = _STORED_JSON(row["details"])
-        except (TypeError, ValueError):
-            row["details"] = _jsonable(row["details"])
-            hashed = _hash_text(row)
-            stored = json.dumps(row["details"])
-        row["details"] = stored
-        rows, texts = grouped.setdefault(key, ([], []))
-        rows.append(row)
-        texts.append(hashed)
-    return grouped
-
-
-def _float_or_none(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return None
-    return float(value)
-
-
-def _bool_or_none(value: Any) -> bool | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return bool(value)
-
-
-def _str_or_none(value: Any) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return str(value)
-
-
-def _jsonable(value: Any) -> Any:
-    """A plain-JSON copy: numpy scalars made plain, NaN/NA and ±infinity as None (JSON has
-    none of them, and PostgreSQL refuses them), dates as ISO, sorted keys."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(value[k]) for k in sorted(value, key=str)}
-    if isinstance(value, set | frozenset):
-        return [_jsonable(v) for v in sorted(value, key=str)]
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
-        return _jsonable(value.tolist())
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _json_default(value: Any) -> Any:
-    return _jsonable(value)
-
-
-def _hash_text(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=_json_default, separators=(",", ":"))
-
-
-def _result_hash(score_text: str, criteria_texts: Sequence[str]) -> str:
-    """sha256 of `{"score": score row, "criteria": [criterion rows]}` as sorted, compact JSON
-    (the rows given as their texts)."""
-    text = f'{{"criteria":[{",".join(criteria_texts)}],"score":{score_text}}}'
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _group(keys: Iterable[str]) -> dict[str, list[str]]:

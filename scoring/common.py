@@ -91,19 +91,11 @@ def build_answers(
         for a, code in sorted({(int(a), str(c)) for a, c in pairs}):
             unknown[a].append(code)
     good = ~bad & (f_assessment >= 0)
-    flat = f_assessment[good].astype(np.int64) * max(n_items, 1) + item_idx[good]
+    flat = f_assessment[good].astype(np.int64) * n_items + item_idx[good]
     matrix = np.full((n_assessments, n_items), UNANSWERED, dtype=np.int8)
-    sev = severity[good]
-    # Sorting by (cell, severity) and keeping each cell's last entry keeps the worst answer.
-    order = np.lexsort((sev, flat))
-    flat_sorted = flat[order]
-    last = np.ones(len(flat_sorted), dtype=bool)
-    if len(flat_sorted) > 1:
-        last[:-1] = flat_sorted[1:] != flat_sorted[:-1]
-    matrix.reshape(-1)[flat_sorted[last]] = sev[order][last]
-    duplicates = np.bincount(
-        (flat_sorted[~last] // max(n_items, 1)).astype(np.int64), minlength=n_assessments
-    )
+    np.maximum.at(matrix.reshape(-1), flat, severity[good])  # the worst answer of each cell
+    answers = np.bincount(flat, minlength=n_assessments * n_items)
+    duplicates = np.maximum(answers - 1, 0).reshape(n_assessments, n_items).sum(axis=1)
     return Answers(keys, matrix, items, duplicates, unknown)
 
 

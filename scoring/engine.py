@@ -77,12 +77,12 @@ def score_assessments(
     )
     table = table.merge(profiles, on="hospital_key", how="left", sort=False)
     keys = table["assessment_key"].to_numpy(dtype=object)
-    f_pos = pd.Index(keys).get_indexer(findings["assessment_key"].astype(str).to_numpy())
+    f_pos = _positions(keys, findings["assessment_key"])
     known = f_pos >= 0
     f_pos, f_item, f_result = (
         f_pos[known],
-        findings["item_code"].to_numpy(dtype=object)[known],
-        findings["result"].to_numpy(dtype=object)[known],
+        _values(findings["item_code"])[known],
+        _values(findings["result"])[known],
     )
     standards = table["standard"].to_numpy(dtype=object)
     std_codes, std_names = pd.factorize(standards, sort=True)
@@ -118,6 +118,25 @@ def score_assessments(
     else:
         criteria_all = criteria_frame({c: [] for c in CRITERIA_COLUMNS})
     return ScoreFrames(scores=scores, criteria=criteria_all)
+
+
+def _positions(keys: np.ndarray, column: pd.Series) -> np.ndarray:
+    """Each finding's position in `keys` by its key as text (-1 when not there)."""
+    index = pd.Index(keys)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if (codes >= 0).all():  # each distinct key looked up once, not once per finding
+            distinct = column.cat.categories.astype(str).to_numpy(dtype=object)
+            return index.get_indexer(distinct)[codes]
+    return index.get_indexer(column.astype(str).to_numpy())
+
+
+def _values(column: pd.Series) -> Any:
+    """A findings column's values: a categorical as it is (factorized by its codes), else
+    as objects."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.array
+    return column.to_numpy(dtype=object)
 
 
 def _unknown_standard(key: str, standard: str) -> dict[str, Any]:

@@ -150,7 +150,8 @@ def _source_row(number: int) -> dict[str, Any]:
 
 def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
     """The grouped read gives the findings a row-by-row read gives; a cell holding the
-    separator it joins them with is read row by row (same findings)."""
+    separator it joins them with, or a result it has no letter for, is read row by row (same
+    findings)."""
     findings = [
         ("f1", "a1", "A1.1-1.1", "met", False),
         ("f2", "a1", "A1.1-1.2", "not_met", False),
@@ -158,6 +159,8 @@ def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
         ("f4", "a2", "A1.1-1.1", "na", False),
         ("f5", "a2", "A1\x1f1-1.2", "met", False),  # holds the separator
         ("f6", "a3", "A1.1-1.1", "partial", True),  # a3's only finding is gone
+        ("f7", "a4", "A1.1-1.1", "met", False),
+        ("f8", "a4", "A1.1-1.2", "Đạt?", False),  # a result no sheet value normalises to
     ]
     with engine.begin() as conn:
         conn.execute(
@@ -175,7 +178,7 @@ def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
                     "kind": "self",
                     "status": "submitted",
                 }
-                for n, ident in enumerate(("a1", "a2", "a3"))
+                for n, ident in enumerate(("a1", "a2", "a3", "a4"))
             ],
         )
         conn.execute(
@@ -193,7 +196,7 @@ def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
             ],
         )
     with engine.connect() as conn:
-        inputs = results.load_scoring_inputs(conn, [("src", "a1"), ("src", "a2"), ("src", "a3")])
+        inputs = results.load_scoring_inputs(conn, [("src", a) for a in ("a1", "a2", "a3", "a4")])
     got = sorted(inputs.findings.itertuples(index=False, name=None))
     assert got == sorted(
         (results.make_key("src", aid), code, result)
@@ -201,7 +204,7 @@ def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
         if not deleted
     )
     assert sorted(inputs.assessments["assessment_key"]) == [
-        results.make_key("src", a) for a in ("a1", "a2", "a3")
+        results.make_key("src", a) for a in ("a1", "a2", "a3", "a4")
     ]
     assert inputs.hospitals["has_obstetrics"].tolist() == [True]
 
