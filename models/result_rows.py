@@ -8,16 +8,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 from _json import make_encoder  # CPython's C JSON encoder, behind json.dumps
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from json.encoder import encode_basestring_ascii
-from typing import Any, overload
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, overload
 
 from hqsync.models.plans import ColumnRows
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCORE_JSON = ("level_counts", "parts", "details")
 """An assessment score's JSON columns."""
@@ -153,31 +155,33 @@ class RowColumns(ColumnRows):
         return [column[start:stop] for column in self._columns]
 
 
-def criterion_rows(criteria: pd.DataFrame, split: Callable[[str], tuple[str, str]]) -> Criteria:
-    """The criterion_results rows of a criteria frame (`split`: an assessment key → its
-    source and id), details as their stored JSON text.
+def criterion_rows(
+    criteria: pd.DataFrame | Mapping[str, Sequence[Any]], split: Callable[[str], tuple[str, str]]
+) -> Criteria:
+    """The criterion_results rows of a criteria frame or columns (`split`: an assessment key →
+    its source and id), details as their stored JSON text.
 
     The engine's details are plain JSON with text keys (see `hqsync.scoring.ScoreFrames`):
     each is encoded once (see `_separated_encoder`), which gives the bytes `_jsonable` then
     `json.dumps` gave; a row the strict encoder refuses (numpy, NaN, a set, a date, an
     infinite value) goes through `_jsonable`, as before.
     """
-    keys = [str(k) for k in criteria["assessment_key"].tolist()]
+    keys = [str(k) for k in _listed(criteria["assessment_key"])]
     parts = {key: split(key) for key in dict.fromkeys(keys)}
     positions: dict[str, list[int]] = {key: [] for key in parts}
     for position, key in enumerate(keys):
         positions[key].append(position)
     sources, idents = [parts[k][0] for k in keys], [parts[k][1] for k in keys]
-    codes = list(map(str, criteria["code"].tolist()))
+    codes = list(map(str, _listed(criteria["code"])))
     levels = [
-        v if v is None or type(v) is int else _int_or_none(v) for v in criteria["level"].tolist()
+        v if v is None or type(v) is int else _int_or_none(v) for v in _listed(criteria["level"])
     ]
     values = [
         v if v is None or (type(v) is float and math.isfinite(v)) else _float_or_none(v)
-        for v in criteria["value"].tolist()
+        for v in _listed(criteria["value"])
     ]
-    statuses = [str(s or "") for s in criteria["status"].tolist()]
-    details = [d or {} for d in criteria["details"].tolist()]
+    statuses = [str(s or "") for s in _listed(criteria["status"])]
+    details = [d or {} for d in _listed(criteria["details"])]
     encode = _separated_encoder()
     try:
         texts: list[str | None] = list(map("".join, map(encode, details, repeat(0))))
@@ -211,6 +215,11 @@ def criterion_rows(criteria: pd.DataFrame, split: Callable[[str], tuple[str, str
     return Criteria(RowColumns(_CRITERION_NAMES, columns), hashed, positions)
 
 
+def _listed(values: Any) -> list[Any]:
+    """A frame's column, or a column given as a sequence, as a list of its values."""
+    return values.tolist() if hasattr(values, "tolist") else list(values)
+
+
 def _text_or_none(encode: Callable[[Any, int], Any], value: Any) -> str | None:
     """`encode`'s text of a value, or None when the strict encoder refuses it."""
     try:
@@ -220,25 +229,36 @@ def _text_or_none(encode: Callable[[Any, int], Any], value: Any) -> str | None:
 
 
 def _int_or_none(value: Any) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)
+    if value is None:
+        return None
+    import pandas as pd  # only a level other than an int comes here
+
+    return None if pd.isna(value) else int(value)
 
 
 def _float_or_none(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or _is_na(value):
         return None
     return float(value)
 
 
 def _bool_or_none(value: Any) -> bool | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+    if value is None or _is_na(value) or (isinstance(value, float) and math.isnan(value)):
         return None
     return bool(value)
 
 
 def _str_or_none(value: Any) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+    if value is None or _is_na(value) or (isinstance(value, float) and math.isnan(value)):
         return None
     return str(value)
+
+
+def _is_na(value: Any, *, or_nat: bool = False) -> bool:
+    """`value is pd.NA` (or `pd.NaT`), without importing pandas: no value is either unless
+    pandas is loaded."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and (value is pd.NA or (or_nat and value is pd.NaT))
 
 
 def _jsonable(value: Any) -> Any:
@@ -252,7 +272,7 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     if hasattr(value, "tolist") and not isinstance(value, str | bytes):
         return _jsonable(value.tolist())
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None or _is_na(value, or_nat=True):
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None

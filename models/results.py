@@ -8,10 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -26,6 +25,11 @@ from hqsync.models.tables import (
     Finding,
     Hospital,
 )
+from hqsync.scoring.common import Coded
+from hqsync.scoring.engine import FindingCodes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _CRITERIA = cast(sa.Table, CriterionResult.__table__)
 _SCORES = cast(sa.Table, AssessmentScore.__table__)
@@ -53,6 +57,27 @@ class ScoringInputs:
     assessments: pd.DataFrame
     findings: pd.DataFrame
     hospitals: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ScoringColumns:
+    """What `hqsync.scoring.engine.score_columns` takes, for a set of assessments: the
+    columns of `ScoringInputs` as lists, the findings as codes (no pandas)."""
+
+    assessments: dict[str, list[Any]]
+    findings: FindingCodes
+    hospitals: dict[str, list[Any]]
+
+
+_ASSESSMENT_COLUMNS = (
+    "assessment_key",
+    "hospital_key",
+    "standard",
+    "kind",
+    "assessed_on",
+    "status",
+)
+_HOSPITAL_COLUMNS = ("hospital_key", "has_obstetrics", "has_pediatrics")
 
 
 def mark_stale_rule_sets(conn: Connection, fingerprints: Mapping[str, str]) -> int:
@@ -108,11 +133,36 @@ def drop_scores_of_deleted(conn: Connection) -> int:
 
 
 def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> ScoringInputs:
+    """Assessments, live findings and hospital profiles for the given (source, id) pairs
+    (`load_scoring_columns` as frames: the findings' columns categorical)."""
+    import pandas as pd
+
+    columns = load_scoring_columns(conn, keys)
+    return ScoringInputs(
+        assessments=pd.DataFrame(columns.assessments, columns=list(_ASSESSMENT_COLUMNS)),
+        findings=pd.DataFrame(
+            {
+                "assessment_key": _categorical(columns.findings.assessment),
+                "item_code": _categorical(columns.findings.item),
+                "result": _categorical(columns.findings.result),
+            }
+        ),
+        hospitals=pd.DataFrame(columns.hospitals, columns=list(_HOSPITAL_COLUMNS)),
+    )
+
+
+def _categorical(coded: Coded) -> pd.Categorical:
+    import pandas as pd
+
+    return pd.Categorical.from_codes(coded.codes, pd.Index(list(coded.values), dtype=object))
+
+
+def load_scoring_columns(conn: Connection, keys: Sequence[tuple[str, str]]) -> ScoringColumns:
     """Assessments, live findings and hospital profiles for the given (source, id) pairs."""
     by_source: dict[str, list[str]] = {}
     for source, ident in keys:
         by_source.setdefault(source, []).append(ident)
-    assessments: list[dict[str, Any]] = []
+    assessments: dict[str, list[Any]] = {name: [] for name in _ASSESSMENT_COLUMNS}
     findings = _Findings()
     hospital_ids: dict[str, set[str]] = {}
     for source, ids in by_source.items():
@@ -128,19 +178,22 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
                 ).where(Assessment.source == source, Assessment.assessment_id.in_(chunk))
             ).all()
             for a in rows:
-                assessments.append(
-                    {
-                        "assessment_key": make_key(source, a.assessment_id),
-                        "hospital_key": make_key(source, a.hospital_id),
-                        "standard": a.standard,
-                        "kind": a.kind,
-                        "assessed_on": a.assessed_on,
-                        "status": a.status,
-                    }
-                )
+                for name, value in zip(
+                    _ASSESSMENT_COLUMNS,
+                    (
+                        make_key(source, a.assessment_id),
+                        make_key(source, a.hospital_id),
+                        a.standard,
+                        a.kind,
+                        a.assessed_on,
+                        a.status,
+                    ),
+                    strict=True,
+                ):
+                    assessments[name].append(value)
                 hospital_ids.setdefault(source, set()).add(a.hospital_id)
             _add_live_findings(conn, source, chunk, findings)
-    hospitals: list[dict[str, Any]] = []
+    hospitals: dict[str, list[Any]] = {name: [] for name in _HOSPITAL_COLUMNS}
     for source, hids in hospital_ids.items():
         for chunk in chunks(sorted(hids), KEYS_PER_QUERY):
             for h in conn.execute(
@@ -148,23 +201,10 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
                     Hospital.hospital_id, Hospital.has_obstetrics, Hospital.has_pediatrics
                 ).where(Hospital.source == source, Hospital.hospital_id.in_(chunk))
             ).all():
-                hospitals.append(
-                    {
-                        "hospital_key": make_key(source, h.hospital_id),
-                        "has_obstetrics": h.has_obstetrics,
-                        "has_pediatrics": h.has_pediatrics,
-                    }
-                )
-    return ScoringInputs(
-        assessments=pd.DataFrame(
-            assessments,
-            columns=["assessment_key", "hospital_key", "standard", "kind", "assessed_on", "status"],
-        ),
-        findings=findings.frame(),
-        hospitals=pd.DataFrame(
-            hospitals, columns=["hospital_key", "has_obstetrics", "has_pediatrics"]
-        ),
-    )
+                hospitals["hospital_key"].append(make_key(source, h.hospital_id))
+                hospitals["has_obstetrics"].append(h.has_obstetrics)
+                hospitals["has_pediatrics"].append(h.has_pediatrics)
+    return ScoringColumns(assessments, findings.codes(), hospitals)
 
 
 _UNIT = "\x1f"
@@ -200,15 +240,15 @@ class _Codes(dict[str, int]):
         """The numbers of `values` (new ones numbered)."""
         return np.fromiter(map(self.__getitem__, values), dtype=np.int32, count=len(values))
 
-    def categorical(self, parts: list[np.ndarray]) -> pd.Categorical:
+    def coded(self, parts: list[np.ndarray]) -> Coded:
         """The column whose numbers are `parts`, concatenated."""
         codes = np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
-        return pd.Categorical.from_codes(codes, pd.Index(list(self), dtype=object))
+        return Coded(codes, list(self))
 
 
 class _Findings:
-    """Live findings as read: each column a categorical (a number per finding, into the
-    column's distinct values), so a finding needs no Python object of its own."""
+    """Live findings as read: each column as codes (a number per finding, into the column's
+    distinct values), so a finding needs no Python object of its own."""
 
     def __init__(self) -> None:
         self._columns = (_Codes(), _Codes(), _Codes((r, n) for n, r in enumerate(_RESULTS)))
@@ -242,15 +282,9 @@ class _Findings:
         for n, (codes, part) in enumerate(zip(self._columns, self._parts, strict=True)):
             part.append(codes.of([row[n] for row in rows]))
 
-    def frame(self) -> pd.DataFrame:
-        """The findings frame `score_assessments` takes, a categorical column each."""
-        names = ("assessment_key", "item_code", "result")
-        return pd.DataFrame(
-            {
-                name: codes.categorical(part)
-                for name, codes, part in zip(names, self._columns, self._parts, strict=True)
-            }
-        )
+    def codes(self) -> FindingCodes:
+        """The findings read, as codes."""
+        return FindingCodes(*(c.coded(p) for c, p in zip(self._columns, self._parts, strict=True)))
 
 
 def _add_live_findings(conn: Connection, source: str, ids: Sequence[str], into: _Findings) -> None:
@@ -297,22 +331,25 @@ def _add_finding_rows(conn: Connection, source: str, ids: Sequence[str], into: _
 
 def save_scores(
     conn: Connection,
-    scores: pd.DataFrame,
-    criteria: pd.DataFrame,
+    scores: pd.DataFrame | Sequence[Mapping[str, Any]],
+    criteria: pd.DataFrame | Mapping[str, Sequence[Any]],
     fingerprints: Mapping[str, str],
     now: datetime,
 ) -> int:
     """Store results of scored assessments; rows whose result did not change are left alone.
 
-    Returns how many assessments' stored results changed. Clears their needs_scoring flag.
+    `scores` and `criteria` are `hqsync.scoring.ScoreFrames`' frames or `ScoreColumns`'
+    values. Returns how many assessments' stored results changed. Clears their
+    needs_scoring flag.
     """
     criteria_rows = criterion_rows(criteria, split_key)
-    keys = [str(k) for k in scores["assessment_key"]]
+    records = _records(scores)
+    keys = [str(r["assessment_key"]) for r in records]
     existing = _existing_hashes(conn, keys)
     stale: list[str] = []
     score_rows: list[dict[str, Any]] = []
     written: list[int] = []
-    for record in _records(scores):
+    for record in records:
         key = str(record["assessment_key"])
         source, ident = split_key(key)
         positions = criteria_rows.positions.get(key, [])
@@ -359,9 +396,11 @@ def clear_needs_scoring(conn: Connection, keys: Iterable[tuple[str, str]]) -> No
         )
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows as plain dicts keyed by column name."""
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+def _records(scores: pd.DataFrame | Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """A frame's rows as plain dicts keyed by column name (rows given as such: as they are)."""
+    if hasattr(scores, "to_dict"):
+        return [{str(k): v for k, v in row.items()} for row in scores.to_dict("records")]
+    return scores
 
 
 def _existing_hashes(conn: Connection, keys: Sequence[str]) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from hqsync.config.vocabulary import UnansweredLevel
 from hqsync.scoring.common import (
@@ -15,6 +14,7 @@ from hqsync.scoring.common import (
     PARTIAL,
     UNANSWERED,
     Answers,
+    Profiles,
     applicability,
     codes_per_unit,
     contiguous_sums,
@@ -30,7 +30,7 @@ WINS_LIMIT = 10
 
 
 def score_levels(
-    rule_set: RuleSet, answers: Answers, profiles: pd.DataFrame
+    rule_set: RuleSet, answers: Answers, profiles: Profiles
 ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     """Score assessments by the cumulative level rule; returns score rows and criteria columns.
 
@@ -66,7 +66,7 @@ def score_levels(
     climb = np.cumprod(level_ok[:, :, 1:], axis=2).sum(axis=2)
     level = np.where(level1_fail, 1, 1 + climb)
 
-    profile_ok, profile_columns = applicability(rule_set, profiles)
+    profile_ok, profile_columns = applicability(rule_set, profiles, n_a)
     all_na = has_findings & (met.sum(axis=2) == 0) & (failing.sum(axis=2) == 0)
     scored = profile_ok & has_findings & ~all_na
     not_applicable = ~profile_ok | (has_findings & all_na)
