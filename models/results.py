@@ -5,23 +5,20 @@ Reading the results back for dashboards, exports and alerts is `hqsync.models.re
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-from _json import make_encoder  # CPython's C JSON encoder, behind json.dumps
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from json.encoder import encode_basestring_ascii
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import pandas as pd
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from hqsync.config.utils import chunks
+from hqsync.config.vocabulary import Result
 from hqsync.models.bulk import PLACEHOLDERS, insert_many
 from hqsync.models.keys import make_key, split_key
+from hqsync.models.result_rows import SCORE_JSON, criterion_rows, result_hash, score_row
 from hqsync.models.tables import (
     Assessment,
     AssessmentScore,
@@ -29,6 +26,11 @@ from hqsync.models.tables import (
     Finding,
     Hospital,
 )
+from hqsync.scoring.common import Coded
+from hqsync.scoring.engine import FindingCodes
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _CRITERIA = cast(sa.Table, CriterionResult.__table__)
 _SCORES = cast(sa.Table, AssessmentScore.__table__)
@@ -44,6 +46,27 @@ class ScoringInputs:
     assessments: pd.DataFrame
     findings: pd.DataFrame
     hospitals: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class ScoringColumns:
+    """What `hqsync.scoring.engine.score_columns` takes, for a set of assessments: the
+    columns of `ScoringInputs` as lists, the findings as codes (no pandas)."""
+
+    assessments: dict[str, list[Any]]
+    findings: FindingCodes
+    hospitals: dict[str, list[Any]]
+
+
+_ASSESSMENT_COLUMNS = (
+    "assessment_key",
+    "hospital_key",
+    "standard",
+    "kind",
+    "assessed_on",
+    "status",
+)
+_HOSPITAL_COLUMNS = ("hospital_key", "has_obstetrics", "has_pediatrics")
 
 
 def mark_stale_rule_sets(conn: Connection, fingerprints: Mapping[str, str]) -> int:
@@ -99,12 +122,37 @@ def drop_scores_of_deleted(conn: Connection) -> int:
 
 
 def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> ScoringInputs:
+    """Assessments, live findings and hospital profiles for the given (source, id) pairs
+    (`load_scoring_columns` as frames: the findings' columns categorical)."""
+    import pandas as pd
+
+    columns = load_scoring_columns(conn, keys)
+    return ScoringInputs(
+        assessments=pd.DataFrame(columns.assessments, columns=list(_ASSESSMENT_COLUMNS)),
+        findings=pd.DataFrame(
+            {
+                "assessment_key": _categorical(columns.findings.assessment),
+                "item_code": _categorical(columns.findings.item),
+                "result": _categorical(columns.findings.result),
+            }
+        ),
+        hospitals=pd.DataFrame(columns.hospitals, columns=list(_HOSPITAL_COLUMNS)),
+    )
+
+
+def _categorical(coded: Coded) -> pd.Categorical:
+    import pandas as pd
+
+    return pd.Categorical.from_codes(coded.codes, pd.Index(list(coded.values), dtype=object))
+
+
+def load_scoring_columns(conn: Connection, keys: Sequence[tuple[str, str]]) -> ScoringColumns:
     """Assessments, live findings and hospital profiles for the given (source, id) pairs."""
     by_source: dict[str, list[str]] = {}
     for source, ident in keys:
         by_source.setdefault(source, []).append(ident)
-    assessments: list[dict[str, Any]] = []
-    findings: tuple[list[str], list[str], list[str]] = ([], [], [])
+    assessments: dict[str, list[Any]] = {name: [] for name in _ASSESSMENT_COLUMNS}
+    findings = _Findings()
     hospital_ids: dict[str, set[str]] = {}
     for source, ids in by_source.items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
@@ -119,19 +167,22 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
                 ).where(Assessment.source == source, Assessment.assessment_id.in_(chunk))
             ).all()
             for a in rows:
-                assessments.append(
-                    {
-                        "assessment_key": make_key(source, a.assessment_id),
-                        "hospital_key": make_key(source, a.hospital_id),
-                        "standard": a.standard,
-                        "kind": a.kind,
-                        "assessed_on": a.assessed_on,
-                        "status": a.status,
-                    }
-                )
+                for name, value in zip(
+                    _ASSESSMENT_COLUMNS,
+                    (
+                        make_key(source, a.assessment_id),
+                        make_key(source, a.hospital_id),
+                        a.standard,
+                        a.kind,
+                        a.assessed_on,
+                        a.status,
+                    ),
+                    strict=True,
+                ):
+                    assessments[name].append(value)
                 hospital_ids.setdefault(source, set()).add(a.hospital_id)
             _add_live_findings(conn, source, chunk, findings)
-    hospitals: list[dict[str, Any]] = []
+    hospitals: dict[str, list[Any]] = {name: [] for name in _HOSPITAL_COLUMNS}
     for source, hids in hospital_ids.items():
         for chunk in chunks(sorted(hids), KEYS_PER_QUERY):
             for h in conn.execute(
@@ -139,51 +190,99 @@ def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> Sc
                     Hospital.hospital_id, Hospital.has_obstetrics, Hospital.has_pediatrics
                 ).where(Hospital.source == source, Hospital.hospital_id.in_(chunk))
             ).all():
-                hospitals.append(
-                    {
-                        "hospital_key": make_key(source, h.hospital_id),
-                        "has_obstetrics": h.has_obstetrics,
-                        "has_pediatrics": h.has_pediatrics,
-                    }
-                )
-    return ScoringInputs(
-        assessments=pd.DataFrame(
-            assessments,
-            columns=["assessment_key", "hospital_key", "standard", "kind", "assessed_on", "status"],
-        ),
-        findings=pd.DataFrame(
-            dict(zip(("assessment_key", "item_code", "result"), findings, strict=True)),
-            columns=["assessment_key", "item_code", "result"],
-            dtype=object,
-        ),
-        hospitals=pd.DataFrame(
-            hospitals, columns=["hospital_key", "has_obstetrics", "has_pediatrics"]
-        ),
-    )
+                hospitals["hospital_key"].append(make_key(source, h.hospital_id))
+                hospitals["has_obstetrics"].append(h.has_obstetrics)
+                hospitals["has_pediatrics"].append(h.has_pediatrics)
+    return ScoringColumns(assessments, findings.codes(), hospitals)
 
 
 _UNIT = "\x1f"
-"""Joins a finding's item code and result, and findings, in the grouped read: a control
-character, which clean cells never hold (a read that splits wrong falls back to rows)."""
+"""Joins an assessment's item codes in the grouped read: a control character, which clean
+cells never hold (a read that splits wrong falls back to rows)."""
+_RESULTS = tuple(r.value for r in Result)
+"""The results a finding holds once normalised, read as one letter each: "a" for the first."""
+_LETTERS = (
+    "CASE result "
+    + " ".join(f"WHEN '{r}' THEN '{chr(ord('a') + n)}'" for n, r in enumerate(_RESULTS))
+    + " ELSE '?' END"
+)
 _GROUPED_FINDINGS = {
-    "sqlite": "group_concat(item_code || char(31) || result, char(31))",
-    "postgresql": "string_agg(item_code || chr(31) || result, chr(31))",
+    "sqlite": f"group_concat(item_code, char(31)), group_concat({_LETTERS}, '')",
+    "postgresql": (
+        "string_agg(item_code, chr(31) ORDER BY finding_id), "
+        f"string_agg({_LETTERS}, '' ORDER BY finding_id)"
+    ),
 }
-"""Per dialect: one assessment's live findings as one text (see `_add_live_findings`)."""
+"""Per dialect: one assessment's live item codes as one text, and its results as a letter
+each, in the same order (see `_add_live_findings`; SQLite steps every aggregate over the
+same rows)."""
 
 
-def _add_live_findings(
-    conn: Connection,
-    source: str,
-    ids: Sequence[str],
-    into: tuple[list[str], list[str], list[str]],
-) -> None:
-    """Append the live findings of `source`'s assessments `ids` to the columns `into`
-    (assessment key, item code, result).
+class _Codes(dict[str, int]):
+    """Value → its number: the distinct values of a categorical column, numbered as met."""
 
-    Read one text per assessment (the database joins its findings), split in C: building a
-    driver row and three strings per finding cost five times the query on 500k findings.
-    The findings' order is the database's (scoring does not depend on it).
+    def __missing__(self, value: str) -> int:
+        number = self[value] = len(self)
+        return number
+
+    def of(self, values: Sequence[str]) -> np.ndarray:
+        """The numbers of `values` (new ones numbered)."""
+        return np.fromiter(map(self.__getitem__, values), dtype=np.int32, count=len(values))
+
+    def coded(self, parts: list[np.ndarray]) -> Coded:
+        """The column whose numbers are `parts`, concatenated."""
+        codes = np.concatenate(parts) if parts else np.empty(0, dtype=np.int32)
+        return Coded(codes, list(self))
+
+
+class _Findings:
+    """Live findings as read: each column as codes (a number per finding, into the column's
+    distinct values), so a finding needs no Python object of its own."""
+
+    def __init__(self) -> None:
+        self._columns = (_Codes(), _Codes(), _Codes((r, n) for n, r in enumerate(_RESULTS)))
+        self._parts: tuple[list[np.ndarray], ...] = ([], [], [])
+        self._items: dict[str, np.ndarray] = {}
+        """An assessment's item codes as read (one text) → their numbers: assessments of one
+        sheet often list the same items in the same order."""
+
+    def add_texts(self, key: str, count: int, items: str, results: str) -> bool:
+        """Add the `count` findings of assessment `key`: their item codes joined by `_UNIT`,
+        their results as letters (see `_LETTERS`). False (nothing added) when a text does not
+        split into `count` or a result is none of `_RESULTS`."""
+        letters = np.frombuffer(results.encode(), dtype=np.uint8) - ord("a")
+        if len(letters) != count or (count and letters.max() >= len(_RESULTS)):
+            return False
+        numbers = self._items.get(items)
+        if numbers is None:
+            codes = items.split(_UNIT)
+            if len(codes) != count:
+                return False
+            numbers = self._items[items] = self._columns[1].of(codes)
+        elif len(numbers) != count:
+            return False
+        self._parts[0].append(np.full(count, self._columns[0][key], dtype=np.int32))
+        self._parts[1].append(numbers)
+        self._parts[2].append(letters.astype(np.int32))
+        return True
+
+    def add_rows(self, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Add findings given as (assessment key, item code, result)."""
+        for n, (codes, part) in enumerate(zip(self._columns, self._parts, strict=True)):
+            part.append(codes.of([row[n] for row in rows]))
+
+    def codes(self) -> FindingCodes:
+        """The findings read, as codes."""
+        return FindingCodes(*(c.coded(p) for c, p in zip(self._columns, self._parts, strict=True)))
+
+
+def _add_live_findings(conn: Connection, source: str, ids: Sequence[str], into: _Findings) -> None:
+    """Add the live findings of `source`'s assessments `ids` to `into`.
+
+    Read two texts per assessment (the database joins its item codes, and its results as
+    letters), split in C: building a driver row and three strings per finding cost five
+    times the query on 500k findings. The findings' order is the database's (scoring does
+    not depend on it).
     """
     placeholder = PLACEHOLDERS.get(conn.dialect.paramstyle)
     grouped = _GROUPED_FINDINGS.get(conn.dialect.name)
@@ -202,23 +301,13 @@ def _add_live_findings(
         groups = cursor.fetchall()
     finally:
         cursor.close()
-    keys, codes, found = into
-    for ident, count, text in groups:
-        parts = text.split(_UNIT)
-        if len(parts) != 2 * count:  # a cell holding the separator: read its rows instead
+    for ident, count, items, results in groups:
+        if not into.add_texts(make_key(source, ident), count, items, results):
+            # a cell holding the separator: read its rows instead
             _add_finding_rows(conn, source, [ident], into)
-            continue
-        keys.extend([make_key(source, ident)] * count)
-        codes.extend(parts[0::2])
-        found.extend(parts[1::2])
 
 
-def _add_finding_rows(
-    conn: Connection,
-    source: str,
-    ids: Sequence[str],
-    into: tuple[list[str], list[str], list[str]],
-) -> None:
+def _add_finding_rows(conn: Connection, source: str, ids: Sequence[str], into: _Findings) -> None:
     """`_add_live_findings` a row per finding, through SQLAlchemy."""
     f = Finding
     rows = conn.execute(
@@ -226,51 +315,51 @@ def _add_finding_rows(
             f.source == source, f.deleted.is_(False), f.assessment_id.in_(ids)
         )
     ).all()
-    for ident, code, result in rows:
-        into[0].append(make_key(source, ident))
-        into[1].append(code)
-        into[2].append(result)
+    into.add_rows([(make_key(source, ident), code, result) for ident, code, result in rows])
 
 
 def save_scores(
     conn: Connection,
-    scores: pd.DataFrame,
-    criteria: pd.DataFrame,
+    scores: pd.DataFrame | Sequence[Mapping[str, Any]],
+    criteria: pd.DataFrame | Mapping[str, Sequence[Any]],
     fingerprints: Mapping[str, str],
     now: datetime,
 ) -> int:
     """Store results of scored assessments; rows whose result did not change are left alone.
 
-    Returns how many assessments' stored results changed. Clears their needs_scoring flag.
+    `scores` and `criteria` are `hqsync.scoring.ScoreFrames`' frames or `ScoreColumns`'
+    values. Returns how many assessments' stored results changed. Clears their
+    needs_scoring flag.
     """
-    criteria_by_key = _criteria_by_key(criteria)
-    keys = [str(k) for k in scores["assessment_key"]]
+    criteria_rows = criterion_rows(criteria, split_key)
+    records = _records(scores)
+    keys = [str(r["assessment_key"]) for r in records]
     existing = _existing_hashes(conn, keys)
     stale: list[str] = []
     score_rows: list[dict[str, Any]] = []
-    crit_rows: list[dict[str, Any]] = []
-    for record in _records(scores):
+    written: list[int] = []
+    for record in records:
         key = str(record["assessment_key"])
         source, ident = split_key(key)
-        rows, texts = criteria_by_key.get(key, _NO_CRITERIA)
-        score_row, hashed = _score_row(
+        positions = criteria_rows.positions.get(key, [])
+        row, hashed = score_row(
             source, ident, record, fingerprints.get(str(record["standard"]), "")
         )
-        digest = _result_hash(hashed, texts)
+        digest = result_hash(hashed, [criteria_rows.hashed[i] for i in positions])
         if existing.get(key) == digest:
             continue
         if key in existing:
             stale.append(key)
-        score_rows.append({**score_row, "result_hash": digest, "computed_at": now})
-        crit_rows.extend(rows)
+        score_rows.append({**row, "result_hash": digest, "computed_at": now})
+        written.extend(positions)
     for source, ids in _group(stale).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
             for table in (CriterionResult, AssessmentScore):
                 conn.execute(
                     sa.delete(table).where(table.source == source, table.assessment_id.in_(chunk))
                 )
-    insert_many(conn, _SCORES, score_rows, as_stored=_SCORE_JSON)
-    insert_many(conn, _CRITERIA, crit_rows, as_stored=("details",))
+    insert_many(conn, _SCORES, score_rows, as_stored=SCORE_JSON)
+    insert_many(conn, _CRITERIA, criteria_rows.rows.picked(written), as_stored=("details",))
     changed = len(score_rows)
     for source, ids in _group(keys).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
@@ -296,9 +385,11 @@ def clear_needs_scoring(conn: Connection, keys: Iterable[tuple[str, str]]) -> No
         )
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows as plain dicts keyed by column name."""
-    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+def _records(scores: pd.DataFrame | Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """A frame's rows as plain dicts keyed by column name (rows given as such: as they are)."""
+    if hasattr(scores, "to_dict"):
+        return [{str(k): v for k, v in row.items()} for row in scores.to_dict("records")]
+    return scores
 
 
 def _existing_hashes(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
@@ -310,168 +401,6 @@ def _existing_hashes(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
             )
             found.update({make_key(source, i): h for i, h in conn.execute(stmt).all()})
     return found
-
-
-_SCORE_JSON = ("level_counts", "parts", "details")
-"""An assessment score's JSON columns."""
-
-
-def _score_row(
-    source: str, ident: str, record: Mapping[str, Any], fingerprint: str
-) -> tuple[dict[str, Any], str]:
-    """An assessment_scores row (its JSON columns as the text SQLAlchemy's JSON type stores
-    of `_jsonable(value)`), and the row's text as `_result_hash` reads it.
-
-    The engine's values are plain JSON with text keys: they are encoded as they are (the
-    bytes `_jsonable` then `json.dumps` gave); a value the strict encoders refuse goes
-    through `_jsonable`.
-    """
-    row: dict[str, Any] = {
-        "source": source,
-        "assessment_id": ident,
-        "standard": str(record["standard"]),
-        "method": str(record["method"]),
-        "score": _float_or_none(record.get("score")),
-        "passed": _bool_or_none(record.get("passed")),
-        "band": _str_or_none(record.get("band")),
-        "applicable": int(record.get("applicable") or 0),
-        "assessed": int(record.get("assessed") or 0),
-        **{name: record.get(name) or {} for name in _SCORE_JSON},
-        "rule_set_fingerprint": fingerprint,
-    }
-    try:
-        hashed = _HASHED_JSON(row)
-        stored = [_STORED_JSON(row[name]) for name in _SCORE_JSON]
-    except (TypeError, ValueError):
-        for name in _SCORE_JSON:
-            row[name] = _jsonable(row[name])
-        hashed = _hash_text(row)
-        stored = [json.dumps(row[name]) for name in _SCORE_JSON]
-    row.update(zip(_SCORE_JSON, stored, strict=True))
-    return row, hashed
-
-
-_NO_CRITERIA: tuple[list[dict[str, Any]], list[str]] = ([], [])
-
-
-def _not_plain(value: Any) -> Any:
-    raise TypeError(f"{type(value).__name__} is not plain JSON")
-
-
-def _plain_encoder(item_separator: str, key_separator: str) -> Callable[[Any], str]:
-    """`json.JSONEncoder(sort_keys=True, allow_nan=False, separators=..., default=_not_plain)
-    .encode`, with CPython's C encoder built once (`encode` builds one per call, which cost
-    more than the encoding on 30k criterion rows): the same text, the same errors."""
-    encode = make_encoder(
-        None, _not_plain, encode_basestring_ascii, None, key_separator, item_separator,
-        True, False, False,
-    )  # fmt: skip
-
-    def text(value: Any) -> str:
-        return "".join(encode(value, 0))
-
-    return text
-
-
-_STORED_JSON = _plain_encoder(", ", ": ")
-"""A plain value's text as SQLAlchemy's JSON type stores `_jsonable(value)` (keys sorted)."""
-_HASHED_JSON = _plain_encoder(",", ":")
-"""A plain value's text as `_result_hash` reads it."""
-
-
-def _criteria_by_key(
-    criteria: pd.DataFrame,
-) -> dict[str, tuple[list[dict[str, Any]], list[str]]]:
-    """Assessment key → (its criterion rows, details as stored JSON text; each row's text as
-    the result hash reads it), in the frame's order.
-
-    The engine's details are plain JSON with text keys (see `hqsync.scoring.ScoreFrames`):
-    they are encoded as they are, which gives the bytes `_jsonable` then `json.dumps` gave;
-    a value the strict encoders refuse (numpy, NaN, a set, a date) goes through `_jsonable`.
-    """
-    grouped: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
-    names = ("assessment_key", "code", "level", "value", "status", "details")
-    for assessment_key, code, level, value, status, details in zip(
-        *(criteria[name].tolist() for name in names), strict=True
-    ):
-        key = str(assessment_key)
-        source, ident = split_key(key)
-        row = {
-            "source": source,
-            "assessment_id": ident,
-            "code": str(code),
-            "level": None if level is None or pd.isna(level) else int(level),
-            "value": _float_or_none(value),
-            "status": str(status or ""),
-            "details": details or {},
-        }
-        try:
-            hashed = _HASHED_JSON(row)
-            stored = _STORED_JSON(row["details"])
-        except (TypeError, ValueError):
-            row["details"] = _jsonable(row["details"])
-            hashed = _hash_text(row)
-            stored = json.dumps(row["details"])
-        row["details"] = stored
-        rows, texts = grouped.setdefault(key, ([], []))
-        rows.append(row)
-        texts.append(hashed)
-    return grouped
-
-
-def _float_or_none(value: Any) -> float | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return None
-    return float(value)
-
-
-def _bool_or_none(value: Any) -> bool | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return bool(value)
-
-
-def _str_or_none(value: Any) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return str(value)
-
-
-def _jsonable(value: Any) -> Any:
-    """A plain-JSON copy: numpy scalars made plain, NaN/NA and ±infinity as None (JSON has
-    none of them, and PostgreSQL refuses them), dates as ISO, sorted keys."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(value[k]) for k in sorted(value, key=str)}
-    if isinstance(value, set | frozenset):
-        return [_jsonable(v) for v in sorted(value, key=str)]
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "tolist") and not isinstance(value, str | bytes):
-        return _jsonable(value.tolist())
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def _json_default(value: Any) -> Any:
-    return _jsonable(value)
-
-
-def _hash_text(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=_json_default, separators=(",", ":"))
-
-
-def _result_hash(score_text: str, criteria_texts: Sequence[str]) -> str:
-    """sha256 of `{"score": score row, "criteria": [criterion rows]}` as sorted, compact JSON
-    (the rows given as their texts)."""
-    text = f'{{"criteria":[{",".join(criteria_texts)}],"score":{score_text}}}'
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _group(keys: Iterable[str]) -> dict[str, list[str]]:

@@ -1,7 +1,8 @@
 """Pure scoring: rule sets applied to findings, per-criterion levels and gaps, comparisons.
 
 The rule-set model (`RuleSet`, `Band`, ...) lives here too; `hqsync.config.ruleset_loader` reads
-the files into it. DataFrames in, DataFrames out; no I/O. See `score_assessments` and
+the files into it. DataFrames in, DataFrames out (or plain columns: `score_columns`, the
+pipeline's road, which never imports pandas); no I/O. See `score_assessments` and
 `compare_assessments`.
 """
 
@@ -21,16 +22,26 @@ from hqsync.scoring.ruleset import (
 
 if TYPE_CHECKING:
     from hqsync.scoring.compare import Comparisons, assessment_comparisons, compare_assessments
-    from hqsync.scoring.engine import ScoreFrames, score_assessments
+    from hqsync.scoring.engine import (
+        FindingCodes,
+        ScoreColumns,
+        ScoreFrames,
+        score_assessments,
+        score_columns,
+    )
 
 _LAZY = {
     "Comparisons": "hqsync.scoring.compare",
     "assessment_comparisons": "hqsync.scoring.compare",
     "compare_assessments": "hqsync.scoring.compare",
+    "FindingCodes": "hqsync.scoring.engine",
+    "ScoreColumns": "hqsync.scoring.engine",
     "ScoreFrames": "hqsync.scoring.engine",
     "score_assessments": "hqsync.scoring.engine",
+    "score_columns": "hqsync.scoring.engine",
 }
-"""Names whose modules import pandas: loaded on first use, so the rule-set model stays light."""
+"""Names whose modules import numpy or pandas: loaded on first use, so the rule-set model
+stays light."""
 
 
 def __getattr__(name: str) -> Any:
@@ -48,8 +59,10 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Band",
     "Comparisons",
+    "FindingCodes",
     "Item",
     "RuleSet",
+    "ScoreColumns",
     "ScoreFrames",
     "Thresholds",
     "Unit",
@@ -58,4 +71,5 @@ __all__ = [
     "report_levels",
     "resolve_standard",
     "score_assessments",
+    "score_columns",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from hqsync.config.vocabulary import PassRule
 from hqsync.scoring.common import (
@@ -15,6 +14,7 @@ from hqsync.scoring.common import (
     RESULT_NAMES,
     UNANSWERED,
     Answers,
+    Profiles,
     applicability,
     group_sums,
     ordered_groups,
@@ -25,7 +25,7 @@ from hqsync.scoring.ruleset import RuleSet
 
 
 def score_checklist(
-    rule_set: RuleSet, answers: Answers, profiles: pd.DataFrame
+    rule_set: RuleSet, answers: Answers, profiles: Profiles
 ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     """Score checklist assessments: percent met per group and overall, pass/fail, failing items.
 
@@ -40,7 +40,7 @@ def score_checklist(
     units, matrix = rule_set.units, answers.matrix
     n_a, n_k = matrix.shape[0], len(units)
     # The checklist item table is the catalog in catalog order: column k is unit k.
-    profile_ok, profile_columns = applicability(rule_set, profiles)
+    profile_ok, profile_columns = applicability(rule_set, profiles, n_a)
     met = (matrix == MET) & profile_ok
     failed = (matrix >= PARTIAL) & profile_ok
     answered_na = (matrix == NA) & profile_ok

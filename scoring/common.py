@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from hqsync.config.vocabulary import Result
 from hqsync.scoring.ruleset import Band, RuleSet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Profiles = Mapping[str, np.ndarray]
+"""Hospital column → its values (objects), one per assessment, in the assessments' order."""
 
 # Answer codes in the answer matrix; a duplicate answer to one item keeps the worst (highest).
 UNANSWERED = -1
@@ -57,54 +62,60 @@ class Answers:
     unknown: list[list[str]]  # per assessment: item codes the rule set does not know
 
 
+@dataclass(frozen=True)
+class Coded:
+    """A column of findings as codes into its distinct values (-1: a missing value)."""
+
+    codes: np.ndarray
+    values: Sequence[Any]
+    raw: Sequence[Any] | None = None
+    """The findings' own values, when the codes may be -1 (their text names an unknown item)."""
+
+    def texts(self, mask: np.ndarray) -> list[str]:
+        """The text of the values of the findings in `mask`."""
+        if self.raw is not None:
+            return [str(v) for v in self.raw[mask]]  # type: ignore[call-overload]
+        return [str(self.values[c]) for c in self.codes[mask].tolist()]
+
+
 def build_answers(
-    rule_set: RuleSet,
-    keys: np.ndarray,
-    f_assessment: np.ndarray,
-    f_item: np.ndarray,
-    f_result: np.ndarray,
+    rule_set: RuleSet, keys: np.ndarray, f_assessment: np.ndarray, items: Coded, results: Coded
 ) -> Answers:
     """The answer matrix of `keys` (sorted) from their findings; duplicates keep the worst.
 
     Findings are given as arrays: the position of their assessment in `keys`, the item code
-    and the result.
+    and the result (as codes into their distinct values, some maybe unused).
     """
-    item_codes, item_uniques = pd.factorize(f_item, sort=False)
+    item_codes, item_uniques = items.codes, items.values
     canonical = [rule_set.canonical_item(str(code)) for code in item_uniques]
-    items = _item_table(rule_set, [c for c in canonical if c is not None])
-    position = {code: i for i, code in enumerate(items.codes.tolist())}
+    used = np.bincount(item_codes[item_codes >= 0], minlength=len(canonical)) > 0
+    observed = [c for c, u in zip(canonical, used.tolist(), strict=True) if c is not None and u]
+    table = _item_table(rule_set, observed)
+    position = {code: i for i, code in enumerate(table.codes.tolist())}
     unique_to_item = np.array(
         [position.get(c, -1) if c is not None else -1 for c in canonical] or [-1], dtype=np.int64
     )
     item_idx = unique_to_item[item_codes] if len(item_codes) else np.empty(0, np.int64)
-    result_codes, result_uniques = pd.factorize(f_result, sort=False)
+    result_codes, result_uniques = results.codes, results.values
     result_map = np.array(
         [RESULT_CODES.get(str(r), -2) for r in result_uniques] or [-2], dtype=np.int8
     )
     severity = result_map[result_codes] if len(result_codes) else np.empty(0, np.int8)
 
-    n_assessments, n_items = len(keys), len(items.codes)
+    n_assessments, n_items = len(keys), len(table.codes)
     unknown: list[list[str]] = [[] for _ in range(n_assessments)]
     bad = (item_idx < 0) | (severity < 0)
     if bad.any():
-        pairs = zip(f_assessment[bad], f_item[bad], strict=True)
-        for a, code in sorted({(int(a), str(c)) for a, c in pairs}):
+        pairs = zip(f_assessment[bad], items.texts(bad), strict=True)
+        for a, code in sorted({(int(a), c) for a, c in pairs}):
             unknown[a].append(code)
     good = ~bad & (f_assessment >= 0)
-    flat = f_assessment[good].astype(np.int64) * max(n_items, 1) + item_idx[good]
+    flat = f_assessment[good].astype(np.int64) * n_items + item_idx[good]
     matrix = np.full((n_assessments, n_items), UNANSWERED, dtype=np.int8)
-    sev = severity[good]
-    # Sorting by (cell, severity) and keeping each cell's last entry keeps the worst answer.
-    order = np.lexsort((sev, flat))
-    flat_sorted = flat[order]
-    last = np.ones(len(flat_sorted), dtype=bool)
-    if len(flat_sorted) > 1:
-        last[:-1] = flat_sorted[1:] != flat_sorted[:-1]
-    matrix.reshape(-1)[flat_sorted[last]] = sev[order][last]
-    duplicates = np.bincount(
-        (flat_sorted[~last] // max(n_items, 1)).astype(np.int64), minlength=n_assessments
-    )
-    return Answers(keys, matrix, items, duplicates, unknown)
+    np.maximum.at(matrix.reshape(-1), flat, severity[good])  # the worst answer of each cell
+    answers = np.bincount(flat, minlength=n_assessments * n_items)
+    duplicates = np.maximum(answers - 1, 0).reshape(n_assessments, n_items).sum(axis=1)
+    return Answers(keys, matrix, table, duplicates, unknown)
 
 
 def _item_table(rule_set: RuleSet, observed: Sequence[str]) -> ItemTable:
@@ -130,20 +141,19 @@ def _item_table(rule_set: RuleSet, observed: Sequence[str]) -> ItemTable:
     )
 
 
-def applicability(rule_set: RuleSet, profiles: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+def applicability(rule_set: RuleSet, profiles: Profiles, n: int) -> tuple[np.ndarray, list[str]]:
     """(assessments × units) bool: False where the hospital profile rules the unit out.
 
-    `profiles` is aligned with the assessments and holds the hospital columns. An unknown
-    profile value (None) leaves the unit applicable: its findings decide.
+    `profiles` holds the hospital columns of the `n` assessments. An unknown profile value
+    (None) leaves the unit applicable: its findings decide.
     """
-    n = len(profiles)
     result = np.ones((n, len(rule_set.units)), dtype=bool)
     for pos, unit in enumerate(rule_set.units):
         if not unit.applies_when:
             continue
         column = rule_set.applicability[unit.applies_when]
         if column in profiles:
-            values = profiles[column].to_numpy(dtype=object)
+            values = np.asarray(profiles[column], dtype=object)
             result[:, pos] = np.array([not _says_no(v) for v in values], dtype=bool)
     return result, [rule_set.applicability.get(u.applies_when, "") for u in rule_set.units]
 
@@ -275,6 +285,8 @@ SCORE_COLUMNS = [
 
 def scores_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The scores frame with its fixed columns, nullable values kept as None."""
+    import pandas as pd
+
     frame = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype=object) for c in SCORE_COLUMNS})
     frame["applicable"] = frame["applicable"].astype(np.int64)
     frame["assessed"] = frame["assessed"].astype(np.int64)
@@ -286,6 +298,8 @@ CRITERIA_COLUMNS = ["assessment_key", "code", "level", "value", "status", "detai
 
 def criteria_frame(columns: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
     """The criteria frame with its fixed columns, nullable values kept as None."""
+    import pandas as pd
+
     frame = pd.DataFrame({c: pd.Series(list(columns[c]), dtype=object) for c in CRITERIA_COLUMNS})
     return frame
 

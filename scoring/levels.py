@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from hqsync.config.vocabulary import UnansweredLevel
 from hqsync.scoring.common import (
@@ -15,6 +14,7 @@ from hqsync.scoring.common import (
     PARTIAL,
     UNANSWERED,
     Answers,
+    Profiles,
     applicability,
     codes_per_unit,
     contiguous_sums,
@@ -30,7 +30,7 @@ WINS_LIMIT = 10
 
 
 def score_levels(
-    rule_set: RuleSet, answers: Answers, profiles: pd.DataFrame
+    rule_set: RuleSet, answers: Answers, profiles: Profiles
 ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     """Score assessments by the cumulative level rule; returns score rows and criteria columns.
 
@@ -66,7 +66,7 @@ def score_levels(
     climb = np.cumprod(level_ok[:, :, 1:], axis=2).sum(axis=2)
     level = np.where(level1_fail, 1, 1 + climb)
 
-    profile_ok, profile_columns = applicability(rule_set, profiles)
+    profile_ok, profile_columns = applicability(rule_set, profiles, n_a)
     all_na = has_findings & (met.sum(axis=2) == 0) & (failing.sum(axis=2) == 0)
     scored = profile_ok & has_findings & ~all_na
     not_applicable = ~profile_ok | (has_findings & all_na)
@@ -122,10 +122,7 @@ def score_levels(
         coverage = round_ratios(items_answered * 100, items_expected, 2)
     else:
         coverage = round_ratios(n_scored_all * 100, n_applicable_all, 2)
-    gap_counts = np.zeros(n_a * n_k, dtype=np.int64)
-    for cell, cell_gaps in gaps.items():
-        gap_counts[cell] = len(cell_gaps)
-    gap_counts = gap_counts.reshape(n_a, n_k)
+    gap_counts = contiguous_sums(gap_mask, items.unit, n_k)  # len(gaps[cell]), 0 for none
 
     rows: list[dict[str, Any]] = []
     for a in range(n_a):
@@ -214,18 +211,32 @@ def score_levels(
         {"title": u.title, "part": u.part, "chapter": u.chapter, "coefficient": _num(u.weight)}
         for u in units
     ]
-    crit_details: list[dict[str, Any]] = []
-    for cell in range(n_a * n_k):
-        entry: dict[str, Any] = {
-            **static[cell % n_k],
-            "incomplete": flat_incomplete[cell],
-            "next_level": flat_next[cell] or None,
+    crit_details: list[dict[str, Any]] = [
+        {
+            **unit_static,
+            "incomplete": cell_incomplete,
+            "next_level": cell_next or None,
             "gaps": gaps.get(cell, []),
-            "met": flat_met[cell],
-            "not_met": flat_bad[cell],
-            "na": flat_nas[cell],
+            "met": cell_met,
+            "not_met": cell_bad,
+            "na": cell_na,
             "missing": missing_codes.get(cell, []),
         }
+        for cell, (unit_static, cell_incomplete, cell_next, cell_met, cell_bad, cell_na) in (
+            enumerate(
+                zip(
+                    static * n_a,
+                    flat_incomplete,
+                    flat_next,
+                    flat_met,
+                    flat_bad,
+                    flat_nas,
+                    strict=True,
+                )
+            )
+        )
+    ]
+    for cell, entry in enumerate(crit_details):
         if flat_scored[cell]:
             entry["unanswered_levels"] = unanswered_cells.get(cell, [])
         elif not flat_profile[cell]:
@@ -235,7 +246,6 @@ def score_levels(
             entry["reason"] = "every item not applicable"
         else:
             entry["reason"] = "no findings"
-        crit_details.append(entry)
     criteria = {
         "assessment_key": np.repeat(answers.keys, n_k).tolist(),
         "code": np.tile(codes, n_a).tolist(),

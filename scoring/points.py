@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from hqsync.scoring.common import (
     MET,
@@ -13,6 +12,7 @@ from hqsync.scoring.common import (
     PARTIAL,
     UNANSWERED,
     Answers,
+    Profiles,
     applicability,
     codes_per_unit,
     contiguous_sums,
@@ -25,7 +25,7 @@ from hqsync.scoring.ruleset import RuleSet
 
 
 def score_points(
-    rule_set: RuleSet, answers: Answers, profiles: pd.DataFrame
+    rule_set: RuleSet, answers: Answers, profiles: Profiles
 ) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     """Score measurable elements (met / partial / not met / NA → e.g. 10 / 5 / 0 / excluded).
 
@@ -51,7 +51,7 @@ def score_points(
     points_cell = np.where(matrix >= MET, value_of[np.clip(matrix, 0, 3)], 0.0)
     points_sum = (points_cell @ _onehot(items.unit, n_k)).astype(np.float64)
     counted = contiguous_sums(counted_cell, items.unit, n_k)
-    profile_ok, profile_columns = applicability(rule_set, profiles)
+    profile_ok, profile_columns = applicability(rule_set, profiles, n_a)
     scored = profile_ok & (counted > 0)
     not_applicable = ~profile_ok | (has_findings & (counted == 0))
     not_assessed = profile_ok & ~has_findings
