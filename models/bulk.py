@@ -200,6 +200,8 @@ class _JsonText:
         """`self(value)` of each value; a column of dicts (a tab's `raw`) in C throughout."""
         values = list(values)
         if {dict}.issuperset(map(type, values)):
+            if not any(values):  # every one empty (a tab's `extra` without extra columns)
+                return repeat("{}", len(values))
             return map("".join, map(self._encode, values, repeat(0)))
         return map(self, values)
 

@@ -15,7 +15,6 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from itertools import chain, compress, count, islice, repeat
-from operator import attrgetter
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -73,8 +72,6 @@ from hqsync.sync.ingest.rows import (
     unparsed_row,
 )
 from hqsync.sync.interfaces import CellValue, SourceSnapshot
-
-_key_of = attrgetter("key")
 
 
 def normalise_source(
@@ -356,8 +353,7 @@ class _TabParser:
         clean = cast(list[Values], columns.clean)
         if passed is not None and not seen and all(passed):
             rows = unique_rows(columns, key_field)  # the usual first load: all in C
-            if rows is not None:
-                seen.update(zip(map(_key_of, rows), count(2)))
+            if rows is not None:  # (`seen` stays empty: no row of the tab is parsed after)
                 stored.extend(rows)
                 if memo_hashes is not None:
                     memo_hashes[: len(rows)] = columns.digests

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,6 +49,11 @@ def _row(number: int, raw: Any) -> dict[str, Any]:
 )
 @given(st.lists(raws, min_size=1, max_size=5))
 def test_json_columns_hold_the_same_text_as_an_orm_insert(engine, values):
+    _assert_same_text_as_orm(engine, values)
+
+
+def _assert_same_text_as_orm(engine, values: list[Any]) -> None:
+    """`values` as `raw` through the bulk writer and through SQLAlchemy: the same texts."""
     with engine.begin() as conn:
         conn.execute(sa.delete(TABLE))
         insert_many(conn, TABLE, [_row(n, raw) for n, raw in enumerate(values)])
@@ -60,3 +66,14 @@ def test_json_columns_hold_the_same_text_as_an_orm_insert(engine, values):
     bulk = [text for number, text in texts if number < 1000]
     orm = [text for number, text in texts if number >= 1000]
     assert bulk == orm
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[{}], [{}, {}, {}], [{}, {"a": 1}, {}], [{}, []], [[], []]],
+    ids=["one-empty", "all-empty", "mixed", "dict-and-list", "lists"],
+)
+def test_empty_json_values_hold_the_same_text_as_an_orm_insert(engine, values):
+    """A column of empty dicts (a tab's `extra` without extra columns) is written as `{}`
+    without encoding each: the same text as SQLAlchemy's own INSERT."""
+    _assert_same_text_as_orm(engine, values)
