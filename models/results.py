@@ -40,18 +40,9 @@ KEYS_PER_QUERY = 900
 
 
 @dataclass(frozen=True)
-class ScoringInputs:
-    """The frames `hqsync.scoring.score_assessments` takes, for a set of assessments."""
-
-    assessments: pd.DataFrame
-    findings: pd.DataFrame
-    hospitals: pd.DataFrame
-
-
-@dataclass(frozen=True)
 class ScoringColumns:
-    """What `hqsync.scoring.engine.score_columns` takes, for a set of assessments: the
-    columns of `ScoringInputs` as lists, the findings as codes (no pandas)."""
+    """What `hqsync.scoring.engine.score_columns` takes, for a set of assessments: assessments
+    and hospital profiles a list per column, the findings as codes (no pandas)."""
 
     assessments: dict[str, list[Any]]
     findings: FindingCodes
@@ -119,31 +110,6 @@ def drop_scores_of_deleted(conn: Connection) -> int:
         .values(needs_scoring=False)
     )
     return removed
-
-
-def load_scoring_inputs(conn: Connection, keys: Sequence[tuple[str, str]]) -> ScoringInputs:
-    """Assessments, live findings and hospital profiles for the given (source, id) pairs
-    (`load_scoring_columns` as frames: the findings' columns categorical)."""
-    import pandas as pd
-
-    columns = load_scoring_columns(conn, keys)
-    return ScoringInputs(
-        assessments=pd.DataFrame(columns.assessments, columns=list(_ASSESSMENT_COLUMNS)),
-        findings=pd.DataFrame(
-            {
-                "assessment_key": _categorical(columns.findings.assessment),
-                "item_code": _categorical(columns.findings.item),
-                "result": _categorical(columns.findings.result),
-            }
-        ),
-        hospitals=pd.DataFrame(columns.hospitals, columns=list(_HOSPITAL_COLUMNS)),
-    )
-
-
-def _categorical(coded: Coded) -> pd.Categorical:
-    import pandas as pd
-
-    return pd.Categorical.from_codes(coded.codes, pd.Index(list(coded.values), dtype=object))
 
 
 def load_scoring_columns(conn: Connection, keys: Sequence[tuple[str, str]]) -> ScoringColumns:

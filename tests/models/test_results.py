@@ -148,6 +148,27 @@ def _source_row(number: int) -> dict[str, Any]:
     }
 
 
+def _scoring_frames(conn, keys) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """`results.load_scoring_columns` as the frames `score_assessments` takes (assessments,
+    findings with categorical columns, hospitals): the DataFrame road, to check it against."""
+    columns = results.load_scoring_columns(conn, keys)
+
+    def categorical(coded) -> pd.Categorical:
+        return pd.Categorical.from_codes(coded.codes, pd.Index(list(coded.values), dtype=object))
+
+    codes = columns.findings
+    findings = {
+        "assessment_key": categorical(codes.assessment),
+        "item_code": categorical(codes.item),
+        "result": categorical(codes.result),
+    }
+    return (
+        pd.DataFrame(columns.assessments),
+        pd.DataFrame(findings),
+        pd.DataFrame(columns.hospitals),
+    )
+
+
 def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
     """The grouped read gives the findings a row-by-row read gives; a cell holding the
     separator it joins them with, or a result it has no letter for, is read row by row (same
@@ -196,17 +217,19 @@ def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
             ],
         )
     with engine.connect() as conn:
-        inputs = results.load_scoring_inputs(conn, [("src", a) for a in ("a1", "a2", "a3", "a4")])
-    got = sorted(inputs.findings.itertuples(index=False, name=None))
+        assessments, found, hospitals = _scoring_frames(
+            conn, [("src", a) for a in ("a1", "a2", "a3", "a4")]
+        )
+    got = sorted(found.itertuples(index=False, name=None))
     assert got == sorted(
         (results.make_key("src", aid), code, result)
         for _, aid, code, result, deleted in findings
         if not deleted
     )
-    assert sorted(inputs.assessments["assessment_key"]) == [
+    assert sorted(assessments["assessment_key"]) == [
         results.make_key("src", a) for a in ("a1", "a2", "a3", "a4")
     ]
-    assert inputs.hospitals["has_obstetrics"].tolist() == [True]
+    assert hospitals["has_obstetrics"].tolist() == [True]
 
 
 @settings(
@@ -343,8 +366,7 @@ def test_the_pipeline_scores_and_saves_without_importing_pandas(engine, db_url):
         stored = conn.execute(
             sa.select(AssessmentScore.result_hash, sa.cast(AssessmentScore.details, sa.Text))
         ).one()
-        inputs = results.load_scoring_inputs(conn, [("src", "a1")])
-        frames = score_assessments(inputs.assessments, inputs.findings, inputs.hospitals, rule_sets)
+        frames = score_assessments(*_scoring_frames(conn, [("src", "a1")]), rule_sets)
         fingerprints = {k: r.fingerprint for k, r in rule_sets.items()}
         assert results.save_scores(conn, frames.scores, frames.criteria, fingerprints, NOW) == 0
     assert stored.result_hash and json.loads(stored[1])["duplicate_findings"] == 0
