@@ -221,7 +221,7 @@ def _detect(
     alerts: list[Alert] = []
     if wanted & {AlertEvent.BAND_DROP, AlertEvent.BASIC_FAILED}:
         with engine.connect() as conn:
-            scores, _ = reports.load_results(conn, criterion_details=False)
+            scores = reports.load_scores(conn)
         comparisons = assessment_comparisons(
             scores, rank_incomplete=settings.scoring.rank_incomplete
         )

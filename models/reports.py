@@ -28,25 +28,16 @@ if TYPE_CHECKING:
 _SCORE_KEYS = (("assessment_key", "assessment_id"), ("hospital_key", "hospital_id"))
 
 
-def load_results(
-    conn: Connection, *, criterion_details: bool = True
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every live assessment with its stored score, and every stored criterion result.
 
     The first frame has the assessment's own columns (source, assessment_id, hospital_id, kind,
-    assessed_on, status, …) beside the score's; keys as in `make_key`. Without
-    `criterion_details` the criteria frame has no `details` column (its JSON is not decoded).
+    assessed_on, status, …) beside the score's; keys as in `make_key`.
     """
     scores = load_scores(conn)
     c = CriterionResult
     crit_stmt = _criteria_statement(
-        c.source,
-        c.assessment_id,
-        c.code,
-        c.level,
-        c.value,
-        c.status,
-        *((c.details,) if criterion_details else ()),
+        c.source, c.assessment_id, c.code, c.level, c.value, c.status, c.details
     )
     criteria = _frame(conn, crit_stmt, keys=(("assessment_key", "assessment_id"),))
     return scores, criteria
