@@ -23,7 +23,6 @@ from hqsync.sync.google.client import (
 from hqsync.sync.google.reader import (
     GoogleSourceReader,
     decode_batch,
-    decode_values,
     open_google_reader,
     tab_rows,
 )
@@ -41,7 +40,6 @@ __all__ = [
     "RetryPolicy",
     "WriteOutcomeUnknown",
     "decode_batch",
-    "decode_values",
     "load_credentials",
     "open_google_reader",
     "open_google_writer",

@@ -18,20 +18,15 @@ from hqsync.sync.google.render import quote_tab
 from hqsync.sync.interfaces import CellValue, RawTab, SourceSnapshot
 
 
-def decode_values(content: bytes) -> Any:
-    """A `values.batchGet` response body, decoded, with empty cells as None where it can.
+def decode_batch(content: bytes) -> tuple[Any, bool]:
+    """A `values.batchGet` response body, decoded, with empty cells as None where it can, and
+    whether an empty text ("") may be left in it for `tab_rows` to replace.
 
     Sheets sends an empty cell as "". Turning `,""` and `[""` into `null` before decoding
     (in C, where they can only be empty array items: a quote inside text is escaped) spares
-    creating and then replacing hundreds of thousands of empty strings; `tab_rows` replaces
-    whatever is left (a pretty-printed body)."""
-    return decode_batch(content)[0]
-
-
-def decode_batch(content: bytes) -> tuple[Any, bool]:
-    """`decode_values`, and whether an empty text ("") may be left in it for `tab_rows` to
-    replace: False when the body, once rewritten, holds no `""` at all (the usual compact
-    body: every empty cell is None already)."""
+    creating and then replacing hundreds of thousands of empty strings. When the rewritten
+    body holds no `""` at all (the usual compact body) none is left; otherwise (a
+    pretty-printed body, a text ending in a quote) `tab_rows` replaces whatever is."""
     rewritten = content.replace(b',""', b",null").replace(b'[""', b"[null")
     try:
         return json.loads(rewritten), b'""' in rewritten

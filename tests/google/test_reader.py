@@ -13,7 +13,6 @@ from hqsync.config.settings import GoogleSettings
 from hqsync.sync.google import (
     GoogleSourceReader,
     decode_batch,
-    decode_values,
     open_google_reader,
     tab_rows,
 )
@@ -131,7 +130,7 @@ def test_a_values_body_decodes_with_empty_cells_as_none(pretty: bool) -> None:
     body = {"valueRanges": [{"range": "T!A1:F4", "values": values}]}
     separators = None if pretty else (",", ":")
     content = json.dumps(body, indent=2 if pretty else None, separators=separators)
-    rows = tuples(tab_rows(decode_values(content.encode())["valueRanges"][0]["values"]))
+    rows = tuples(tab_rows(decode_batch(content.encode())[0]["valueRanges"][0]["values"]))
     assert rows == (
         ("a", None, 1, 2.5, True, None),
         (None, None, 'q,"",r'),
@@ -167,7 +166,8 @@ def test_decode_batch_says_when_no_empty_text_is_left(values: list[list[object]]
 
 
 def test_a_body_with_an_empty_object_key_still_decodes() -> None:
-    decoded = decode_values(b'{"a":[""],"":[1,""]}')  # as it is: tab_rows empties the cells
+    decoded, maybe_empty = decode_batch(b'{"a":[""],"":[1,""]}')  # as it is: tab_rows empties
+    assert maybe_empty
     assert decoded == {"a": [""], "": [1, ""]} and tab_rows([decoded[""]]) == ([1, None],)
 
 
