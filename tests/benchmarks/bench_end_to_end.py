@@ -12,6 +12,9 @@ spreadsheet: hospitals, ~377 full QĐ 6858 assessments (83 criteria x 16 sub-ite
 
 - the floor: one `values.batchGet` over HTTP (the three tabs, as hqsync asks for them),
   `json.loads`, every row into SQLite in one transaction with a primary key, nothing else;
+- the layout floor (SQLite stores): the floor's fetch and `json.loads`, then the rows the
+  first load stored, inserted again by the driver alone into an empty copy of the store's
+  schema (tables, indexes, WAL): what writing hqsync's stored layout costs before any parsing;
 - `hqsync sync`: the first load into a fresh store, again with 1% of the findings changed in
   the fake, and again unchanged;
 - `hqsync score` (every assessment), `hqsync publish` (xlsx), `hqsync status`,
@@ -302,6 +305,52 @@ def floor_main(base: str, sid: str, token: str, db: str) -> None:
     )
 
 
+LAYOUT_TABLES = ("hospitals", "assessments", "findings")
+"""The tables a first load fills with one row per sheet row."""
+
+
+def layout_floor_main(store: str, db: str) -> None:
+    """The rows a first load stored, inserted again by the driver alone into an empty copy of
+    the store's schema (its tables and indexes, WAL and synchronous=NORMAL as the store runs):
+    one transaction, the values already in memory. What writing hqsync's stored layout costs
+    in Python before any reading, parsing or hashing; prints the phases."""
+    source = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    schema = [
+        sql
+        for (sql,) in source.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND tbl_name IN "
+            f"({', '.join('?' * len(LAYOUT_TABLES))}) ORDER BY type DESC",  # tables first
+            LAYOUT_TABLES,
+        )
+    ]
+    tables = {name: source.execute(f"SELECT * FROM {name}").fetchall() for name in LAYOUT_TABLES}
+    source.close()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    for sql in schema:
+        conn.execute(sql)
+    start = time.perf_counter()
+    conn.execute("BEGIN")
+    for name, rows in tables.items():
+        marks = ", ".join("?" * len(rows[0]))
+        conn.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+    inserted = time.perf_counter()
+    conn.execute("COMMIT")
+    conn.close()
+    done = time.perf_counter()
+    print(
+        json.dumps(
+            {
+                "insert": inserted - start,
+                "commit": done - inserted,
+                "rows": sum(map(len, tables.values())),
+                "bytes": os.path.getsize(db),
+            }
+        )
+    )
+
+
 # --- running commands ------------------------------------------------------------------------
 
 
@@ -461,8 +510,11 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
 
-def report(steps: dict[str, Step], floor: Step, load: tuple[float, float]) -> None:
-    """The table and the issue's targets with a verdict each."""
+def report(
+    steps: dict[str, Step], floor: Step, layout: Step | None, load: tuple[float, float]
+) -> None:
+    """The table and the issue's targets with a verdict each; with `layout` (a SQLite store),
+    the layout floor beside the floor."""
     first = steps["sync first"].seconds
     print("\n| what | seconds | CPU s | ratio | peak RSS MiB | requests |")
     print("|---|---:|---:|---:|---:|---:|")
@@ -472,6 +524,16 @@ def report(steps: dict[str, Step], floor: Step, load: tuple[float, float]) -> No
         f"json.loads {f['decode']:.2f} s, SQLite insert {f['insert']:.2f} s) "
         f"| {floor.seconds:.2f} | {floor.cpu:.2f} | 1.00x floor | {floor.rss_mib:.0f} | 1 |"
     )
+    if layout is not None:
+        lf = layout.extra
+        written = lf["insert"] + lf["commit"]
+        at_least = f["fetch"] + f["decode"] + written
+        print(
+            f"| the layout floor: the floor's fetch and json.loads, then the rows the first load "
+            f"stored inserted by the driver alone into its schema ({lf['bytes'] / MIB:.0f} MiB: "
+            f"insert {lf['insert']:.2f} s, commit {lf['commit']:.2f} s) "
+            f"| {at_least:.2f} | | {at_least / floor.seconds:.2f}x floor | | |"
+        )
     for key, step in steps.items():
         if key.startswith("sync") and key != "sync first":
             ratio = f"{step.seconds / first:.1%} of first load"
@@ -494,6 +556,12 @@ def report(steps: dict[str, Step], floor: Step, load: tuple[float, float]) -> No
         f"- first load <= 2x the floor: {first / floor.seconds:.2f}x "
         f"-> {verdict(first <= 2 * floor.seconds)}"
     )
+    if layout is not None:
+        at_least = f["fetch"] + f["decode"] + layout.extra["insert"] + layout.extra["commit"]
+        print(
+            f"  (writing the stored layout alone, rows in hand, takes the layout floor to "
+            f"{at_least / floor.seconds:.2f}x the floor; hqsync is {first / at_least:.2f}x that)"
+        )
     print(
         f"- re-sync 1% changed <= the fetch + 1 s ({fetch:.2f} + 1 s): {again:.2f} s "
         f"-> {verdict(again <= fetch + 1)}  ({again / first:.1%} of the first load end to end; "
@@ -576,6 +644,28 @@ def run(args: argparse.Namespace, folder: Path) -> None:
             steps[key] = step
 
         sync("sync first", "first load")
+        layout = None
+        if url.startswith("sqlite:///"):
+            layout = run_measured(
+                "layout floor",
+                [
+                    sys.executable,
+                    __file__,
+                    "--layout-floor",
+                    url.removeprefix("sqlite:///"),
+                    str(folder / "layout.db"),
+                ],
+                os.environ,
+            )
+            if layout.returncode:
+                raise SystemExit(f"the layout floor failed:\n{layout.stderr}")
+            layout.extra = json.loads(layout.stdout)
+            written = layout.extra["insert"] + layout.extra["commit"]
+            print(
+                f"  {'layout floor (driver insert only)':<34} {written:7.2f} s  "
+                f"({layout.extra['rows']:,} rows, {layout.extra['bytes'] / MIB:.0f} MiB stored)",
+                flush=True,
+            )
         start = time.perf_counter()
         for index, row in changed_rows(cells).items():
             fake.set_values(sid, "Findings", [row], f"A{index + 1}")
@@ -608,7 +698,7 @@ def run(args: argparse.Namespace, folder: Path) -> None:
             for name in ("hqsync.toml", "hqsync.db", "dashboard.xlsx"):
                 if (folder / name).exists():
                     shutil.copy2(folder / name, keep / name)
-        report(steps, floor, (load_before, os.getloadavg()[0]))
+        report(steps, floor, layout, (load_before, os.getloadavg()[0]))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -625,12 +715,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--floor", nargs=4, metavar=("BASE", "SID", "TOKEN", "DB"), help=argparse.SUPPRESS
     )
+    parser.add_argument("--layout-floor", nargs=2, metavar=("STORE", "DB"), help=argparse.SUPPRESS)
     if argv is None and sys.argv[1:2] == ["--measure"]:
         measure_main(sys.argv[2], sys.argv[4:])
         return
     args = parser.parse_args(argv)
     if args.floor:
         floor_main(*args.floor)
+        return
+    if args.layout_floor:
+        layout_floor_main(*args.layout_floor)
         return
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         run(args, Path(tmp))
