@@ -56,8 +56,13 @@ def update_many(
     conn: Connection, table: sa.Table, key: str, source: str, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """UPDATE the rows of `source` whose `key` column equals each row's 'b_key', setting the
-    row's other values (like `insert_many`, as driver-level executemany)."""
-    _write_many(conn, table, rows, where=(key, source))
+    row's other values (like `insert_many`, as driver-level executemany). Rows may set
+    different columns: one statement per distinct set of them, in the order first seen."""
+    shapes: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(row), []).append(row)
+    for same in shapes.values():
+        _write_many(conn, table, same, where=(key, source))
 
 
 def _write_many(

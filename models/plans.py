@@ -19,8 +19,8 @@ StoredRow = tuple[str, bool, int]
 LiveRow = tuple[str, str, int]
 """A live (not tombstoned) stored row: (key, row hash, row number)."""
 
-FindingBefore = tuple[str, str]
-"""What a stored finding held before a sync: (result, assessment_id)."""
+FindingBefore = tuple[str, str, str | None]
+"""What a stored finding held before a sync: (result, assessment_id, evidence)."""
 
 Values = dict[str, Any]
 """Column name → value of one row to write (its columns' types differ, hence `Any`).

@@ -123,11 +123,11 @@ def live_rows(conn: Connection, source: str, kind: TabKind) -> Sequence[LiveRow]
 
 
 def findings_before(conn: Connection, source: str, keys: Sequence[str]) -> dict[str, FindingBefore]:
-    """finding_id → (stored result, stored assessment_id) for the given findings."""
+    """finding_id → (stored result, assessment_id, evidence) for the given findings."""
     table = _TABLES[TabKind.FINDINGS]
-    columns = (table.c.finding_id, table.c.result, table.c.assessment_id)
+    columns = (table.c.finding_id, table.c.result, table.c.assessment_id, table.c.evidence)
     rows = _select_by_keys(conn, table, columns, source, keys)
-    return {key: (result, assessment) for key, result, assessment in rows}
+    return {key: (result, assessment, evidence) for key, result, assessment, evidence in rows}
 
 
 def _fetch_plain(

@@ -172,7 +172,19 @@ def one_sync(
 ) -> tuple[UpsertCounts, float]:
     """One sync as the pipeline runs it: read; then, in one transaction, the last sync's memo
     and the stored hashes of the tabs it does not cover, normalising (unchanged rows are not
-    parsed again; rows the memo shows unchanged in place are not even hashed) and the upsert."""
+    parsed again; rows the memo shows unchanged in place are not even hashed) and the upsert;
+    the cycle collector paused throughout, as `Pipeline.sync` pauses it for each source."""
+    with paused_gc():
+        return _one_sync(engine, read, rows, now, use_memos)
+
+
+def _one_sync(
+    engine: sa.Engine,
+    read: Callable[[], SourceSnapshot],
+    rows: int,
+    now: datetime,
+    use_memos: bool,
+) -> tuple[UpsertCounts, float]:
     rule_sets = load_rule_sets()
     snapshot, t_read = timed("read", read)
     print(f"  {rows / t_read:>12,.0f} rows/s")

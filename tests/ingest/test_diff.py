@@ -10,7 +10,7 @@ import pytest
 
 from hqsync.config.errors import StaleMemoError, StoreError
 from hqsync.config.vocabulary import KEY_FIELDS, TabKind
-from hqsync.models.plans import StoredRow
+from hqsync.models.plans import FindingBefore, StoredRow
 from hqsync.sync.ingest import diff
 from hqsync.sync.ingest.memo import DIGEST_BYTES, SETTLED, Settled, short_digest
 from hqsync.sync.ingest.rows import Rejection, SourceRow
@@ -49,7 +49,7 @@ def decide(
     rows: Sequence[SourceRow],
     stored: Mapping[str, StoredRow],
     rejected: Sequence[Rejection] = (),
-    before: Mapping[str, tuple[str, str]] | None = None,
+    before: Mapping[str, FindingBefore] | None = None,
 ) -> diff.TabDiff:
     """The diff of one tab whose every stored row is known (as `store.py` runs it then)."""
     live_before = diff.known_live(stored, None, complete=True)
@@ -80,7 +80,7 @@ def decide(
 class Case:
     rows: list[SourceRow]
     stored: dict[str, StoredRow]
-    before: dict[str, tuple[str, str]] = field(default_factory=dict)
+    before: dict[str, FindingBefore] = field(default_factory=dict)
     rejected: list[Rejection] = field(default_factory=list)
     kind: TabKind = TabKind.FINDINGS
     # Expected:
@@ -112,7 +112,7 @@ CASES = {
     "a changed note is an update without history": Case(
         rows=[finding("F1", 2, 2)],
         stored={"F1": (h(1), False, 2)},
-        before={"F1": ("met", "DG1")},
+        before={"F1": ("met", "DG1", None)},
         updates=["F1"],
         touched={"DG1"},
         counts={"read": 1, "updated": 1},
@@ -121,7 +121,7 @@ CASES = {
     "a changed result is an update with history": Case(
         rows=[finding("F1", 2, 2, result="not_met")],
         stored={"F1": (h(1), False, 2)},
-        before={"F1": ("met", "DG1")},
+        before={"F1": ("met", "DG1", None)},
         updates=["F1"],
         history=[("F1", "met", "not_met")],
         touched={"DG1"},
@@ -131,7 +131,7 @@ CASES = {
     "a vanished row is tombstoned, with history": Case(
         rows=[finding("F1", 2, 1)],
         stored={"F1": (h(1), False, 2), "F2": (h(2), False, 3)},
-        before={"F2": ("not_met", "DG2")},
+        before={"F2": ("not_met", "DG2", None)},
         tombstones=["F2"],
         history=[("F2", "not_met", None)],
         touched={"DG2"},
@@ -147,7 +147,7 @@ CASES = {
     "a tombstoned row that comes back is restored, with history": Case(
         rows=[finding("F1", 2, 1), finding("F2", 3, 2)],
         stored={"F1": (h(1), False, 2), "F2": (h(2), True, 3)},
-        before={"F2": ("met", "DG1")},
+        before={"F2": ("met", "DG1", None)},
         updates=["F2"],
         history=[("F2", None, "met")],
         touched={"DG1"},
@@ -164,7 +164,7 @@ CASES = {
     "a finding moved to another assessment touches both": Case(
         rows=[finding("F1", 2, 2, assessment="DG2")],
         stored={"F1": (h(1), False, 2)},
-        before={"F1": ("met", "DG1")},
+        before={"F1": ("met", "DG1", None)},
         updates=["F1"],
         touched={"DG1", "DG2"},
         counts={"read": 1, "updated": 1},
@@ -180,7 +180,7 @@ CASES = {
     "a rejected row without a key does not keep a vanished row": Case(
         rows=[],
         stored={"F2": (h(2), False, 3)},
-        before={"F2": ("na", "DG1")},
+        before={"F2": ("na", "DG1", None)},
         rejected=[rejection(None, 3)],
         tombstones=["F2"],
         history=[("F2", "na", None)],
@@ -217,11 +217,43 @@ def test_the_rules_of_a_sync(case: Case):
     assert result.live == case.live
 
 
+UPDATE_CASES = {
+    # (stored assessment, stored evidence), (new assessment, new evidence) → columns set
+    "both as stored: neither is set": (("DG1", "a.pdf"), ("DG1", "a.pdf"), set()),
+    "a new assessment is set": (("DG1", "a.pdf"), ("DG2", "a.pdf"), {"assessment_id"}),
+    "new evidence is set": (("DG1", None), ("DG1", "a.pdf"), {"evidence"}),
+    "evidence taken away is set": (("DG1", "a.pdf"), ("DG1", None), {"evidence"}),
+    "both new: both are set": (("DG1", None), ("DG2", "b.pdf"), {"assessment_id", "evidence"}),
+}
+
+
+@pytest.mark.parametrize("case", UPDATE_CASES.values(), ids=UPDATE_CASES.keys())
+def test_an_update_sets_the_indexed_columns_only_when_they_change(case):
+    (assessment, evidence), (new_assessment, new_evidence), indexed = case
+    row = finding("F1", 2, 9, result="na", assessment=new_assessment)
+    row = row._replace(fields={**row.fields, "evidence": new_evidence})
+    result = decide(
+        TabKind.FINDINGS,
+        [row],
+        {"F1": (h(1), False, 2)},
+        before={"F1": ("met", assessment, evidence)},
+    )
+    (update,) = result.plan.updates
+    assert {"assessment_id", "evidence"} & set(update) == indexed
+    assert update["result"] == "na" and update["row_hash"] == h(9)
+    for name in indexed:  # what is set is the new value
+        assert update[name] == row.fields[name]
+    assert result.touched == {assessment, new_assessment}
+
+
 def test_written_values_are_what_the_store_keeps():
     stored = {"F1": (h(1), False, 2), "F2": (h(2), False, 3)}
     rows = [finding("F1", 2, 9, result="na"), finding("F3", 4, 3)]
     result = decide(
-        TabKind.FINDINGS, rows, stored, before={"F1": ("met", "DG1"), "F2": ("met", "DG1")}
+        TabKind.FINDINGS,
+        rows,
+        stored,
+        before={"F1": ("met", "DG1", None), "F2": ("met", "DG1", None)},
     )
     (insert,) = result.plan.inserts
     assert insert == {

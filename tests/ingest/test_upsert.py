@@ -329,6 +329,39 @@ def test_bulk_writes_store_exactly_what_sqlalchemy_would(engine, driver_level, m
     assert findings(engine, "bulk")["F0"]["result"] == "met"
 
 
+def test_an_update_of_rows_setting_different_columns_sets_each_rows_own(engine):
+    table = Finding.__table__
+    with engine.begin() as conn:
+        insert_many(conn, table, [dict(r) for r in WRITTEN])
+    before = findings(engine, "bulk")
+    rows = [
+        {"b_key": "F0", "result": "na", "assessment_id": "DG9"},
+        {"b_key": "F1", "result": "not_met"},
+        {"b_key": "F2", "result": "partial", "assessment_id": "DG8"},
+    ]
+    with engine.begin() as conn:
+        update_many(conn, table, "finding_id", "bulk", rows)
+    after = findings(engine, "bulk")
+    assert (after["F0"]["result"], after["F0"]["assessment_id"]) == ("na", "DG9")
+    assert (after["F1"]["result"], after["F1"]["assessment_id"]) == (
+        "not_met",
+        before["F1"]["assessment_id"],
+    )
+    assert (after["F2"]["result"], after["F2"]["assessment_id"]) == ("partial", "DG8")
+    unchanged = {"result", "assessment_id"}
+    for key in after:
+        assert {k: v for k, v in after[key].items() if k not in unchanged} == {
+            k: v for k, v in before[key].items() if k not in unchanged
+        }
+
+
+def test_the_findings_indexes_are_the_ones_an_update_may_leave_alone():
+    """`diff._leave_out_unchanged_indexed` leaves assessment_id and evidence out of an UPDATE
+    that would not change them: a new index on another column must be added there too."""
+    indexed = {c.name for index in Finding.__table__.indexes for c in index.columns}
+    assert indexed == {"source", "assessment_id", "evidence"}
+
+
 def test_refreshing_statistics_after_a_big_load_stays_inside_the_transaction(engine, monkeypatch):
     monkeypatch.setattr(source_rows, "ANALYZE_AFTER", 1)
     with pytest.raises(RuntimeError), engine.begin() as conn:
