@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from hqsync.config.utils import IN_CHUNK, chunks
 from hqsync.config.vocabulary import Channel, DeliveryOutcome
-from hqsync.models.tables import AlertDelivery, Hospital
+from hqsync.models.tables import alert_deliveries, hospitals
 
 DeliveryKey = tuple[str, Channel, str]
 """(event key, channel, recipient): one alert to one recipient."""
@@ -72,7 +72,7 @@ class DeliveryAttempt:
 
 def load_contacts(conn: Connection) -> list[HospitalContact]:
     """Every live hospital of every source, by source and id."""
-    h = Hospital
+    h = hospitals.c
     stmt = (
         sa.select(h.hospital_id, h.name, h.email, h.dashboard, h.active)
         .where(h.deleted.is_(False))
@@ -82,17 +82,17 @@ def load_contacts(conn: Connection) -> list[HospitalContact]:
 
 
 _COLUMNS = (
-    AlertDelivery.event_key,
-    AlertDelivery.channel,
-    AlertDelivery.recipient,
-    AlertDelivery.event,
-    AlertDelivery.hospital_id,
-    AlertDelivery.outcome,
-    AlertDelivery.attempts,
-    AlertDelivery.first_attempt_at,
-    AlertDelivery.last_attempt_at,
-    AlertDelivery.sent_at,
-    AlertDelivery.error,
+    alert_deliveries.c.event_key,
+    alert_deliveries.c.channel,
+    alert_deliveries.c.recipient,
+    alert_deliveries.c.event,
+    alert_deliveries.c.hospital_id,
+    alert_deliveries.c.outcome,
+    alert_deliveries.c.attempts,
+    alert_deliveries.c.first_attempt_at,
+    alert_deliveries.c.last_attempt_at,
+    alert_deliveries.c.sent_at,
+    alert_deliveries.c.error,
 )
 
 
@@ -118,7 +118,7 @@ def delivery_states(
     """The deliveries recorded for these events (to any recipient), by delivery key."""
     found: dict[DeliveryKey, DeliveryState] = {}
     for chunk in chunks(sorted(set(event_keys)), IN_CHUNK):
-        stmt = sa.select(*_COLUMNS).where(AlertDelivery.event_key.in_(chunk))
+        stmt = sa.select(*_COLUMNS).where(alert_deliveries.c.event_key.in_(chunk))
         for row in conn.execute(stmt).all():
             state = _state(row)
             found[state.key] = state
@@ -128,7 +128,6 @@ def delivery_states(
 def record_deliveries(conn: Connection, attempts: Sequence[DeliveryAttempt], now: datetime) -> None:
     """Store what this run delivered (sent) and what it could not (failed: attempts + 1)."""
     known = delivery_states(conn, {a.event_key for a in attempts})
-    table = AlertDelivery
     for attempt in attempts:
         key = (attempt.event_key, attempt.channel, attempt.recipient)
         before = known.get(key)
@@ -142,7 +141,7 @@ def record_deliveries(conn: Connection, attempts: Sequence[DeliveryAttempt], now
         }
         if before is None:
             conn.execute(
-                sa.insert(table).values(
+                sa.insert(alert_deliveries).values(
                     event_key=attempt.event_key,
                     channel=str(attempt.channel),
                     recipient=attempt.recipient,
@@ -154,11 +153,11 @@ def record_deliveries(conn: Connection, attempts: Sequence[DeliveryAttempt], now
             )
         elif before.outcome != DeliveryOutcome.SENT:  # a sent alert is never sent again
             conn.execute(
-                sa.update(table)
+                sa.update(alert_deliveries)
                 .where(
-                    table.event_key == attempt.event_key,
-                    table.channel == str(attempt.channel),
-                    table.recipient == attempt.recipient,
+                    alert_deliveries.c.event_key == attempt.event_key,
+                    alert_deliveries.c.channel == str(attempt.channel),
+                    alert_deliveries.c.recipient == attempt.recipient,
                 )
                 .values(**values)
             )
@@ -168,8 +167,8 @@ def failing_deliveries(bind: Engine | Connection) -> list[DeliveryState]:
     """Every delivery whose last attempt failed (retried on the next run), oldest first."""
     stmt = (
         sa.select(*_COLUMNS)
-        .where(AlertDelivery.outcome == str(DeliveryOutcome.FAILED))
-        .order_by(AlertDelivery.first_attempt_at, AlertDelivery.event_key)
+        .where(alert_deliveries.c.outcome == str(DeliveryOutcome.FAILED))
+        .order_by(alert_deliveries.c.first_attempt_at, alert_deliveries.c.event_key)
     )
     if isinstance(bind, Engine):
         with bind.connect() as conn:
@@ -179,7 +178,7 @@ def failing_deliveries(bind: Engine | Connection) -> list[DeliveryState]:
 
 def sent_count(bind: Engine | Connection) -> int:
     """How many alert deliveries were ever sent."""
-    stmt = sa.select(sa.func.count()).where(AlertDelivery.outcome == str(DeliveryOutcome.SENT))
+    stmt = sa.select(sa.func.count()).where(alert_deliveries.c.outcome == str(DeliveryOutcome.SENT))
     if isinstance(bind, Engine):
         with bind.connect() as conn:
             return int(conn.execute(stmt).scalar_one())

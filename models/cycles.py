@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hqsync.config.vocabulary import AssessmentKind, Status, fold
-from hqsync.models.tables import Assessment, Hospital
+from hqsync.models.tables import assessments, hospitals
 from hqsync.scoring.cycles import (
     Cycle,
     CycleAssessment,
@@ -50,9 +50,9 @@ def load_cycle_report(
     if not cycles:
         return CycleReport(today, due_soon_days, (), ())
     with engine.connect() as conn:
-        hospitals = load_cycle_hospitals(conn, cycles)
-        assessments = load_cycle_assessments(conn, today.year, ZoneInfo(timezone))
-    return cycle_report(cycles, hospitals, assessments, today, due_soon_days, resolve)
+        listed = load_cycle_hospitals(conn, cycles)
+        dated = load_cycle_assessments(conn, today.year, ZoneInfo(timezone))
+    return cycle_report(cycles, listed, dated, today, due_soon_days, resolve)
 
 
 def load_cycle_states(
@@ -74,8 +74,8 @@ def load_cycle_hospitals(conn: Connection, cycles: Sequence[Cycle]) -> list[Cycl
     yes/no field by its name, else any column by its header (both matched with `fold`)."""
     wanted = {fold(c.applies_when) for c in cycles if c.applies_when}
     flags = [f for f in PROFILE_FLAGS if fold(f) in wanted]
-    h = Hospital
-    columns: list[Any] = [h.hospital_id, h.name, h.active, *(getattr(h, f) for f in flags)]
+    h = hospitals.c
+    columns: list[Any] = [h.hospital_id, h.name, h.active, *(h[f] for f in flags)]
     by_header = wanted - {fold(f) for f in flags}
     if by_header:
         columns.append(h.raw)
@@ -98,7 +98,7 @@ def load_cycle_hospitals(conn: Connection, cycles: Sequence[Cycle]) -> list[Cycl
 def load_cycle_assessments(conn: Connection, year: int, zone: ZoneInfo) -> list[CycleAssessment]:
     """The live assessments that may be dated in `year`: assessed in it, or with no
     assessed_on (then dated by the local date of updated_at, else of when first seen)."""
-    a = Assessment
+    a = assessments.c
     stmt = sa.select(
         a.hospital_id, a.standard, a.kind, a.status, a.assessed_on, a.updated_at, a.first_seen_at
     ).where(

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from hqsync.config.utils import IN_CHUNK, chunks
 from hqsync.config.vocabulary import Result
-from hqsync.models.tables import EvidenceLink, Finding
+from hqsync.models.tables import evidence_links, findings
 
 MAX_PATH = 1000
 """Longest evidence text kept in the cache (its key column's size); longer ones get no link."""
@@ -43,7 +43,7 @@ def evidence_paths(conn: Connection, source: str) -> set[str]:
 def evidence_paths_statement(source: str) -> sa.Select[str | None]:
     """The query of `evidence_paths`; its `evidence IS NOT NULL` lets the database read the
     partial index `ix_findings_evidence` instead of every finding."""
-    f = Finding
+    f = findings.c
     return (
         sa.select(f.evidence)
         .where(f.source == source, f.deleted.is_(False), f.evidence.is_not(None), f.evidence != "")
@@ -61,7 +61,7 @@ class CachedLink:
 
 def cached_links(conn: Connection, source: str) -> dict[str, CachedLink]:
     """Evidence path → its cached link of one source."""
-    e = EvidenceLink
+    e = evidence_links.c
     rows = conn.execute(sa.select(e.path, e.url, e.resolved_at).where(e.source == source))
     return {str(path): CachedLink(url, at) for path, url, at in rows.all()}
 
@@ -71,12 +71,12 @@ def save_links(
 ) -> None:
     """Store (replace) the links of `links`' paths; paths longer than MAX_PATH are skipped."""
     kept = {p: u for p, u in links.items() if len(p) <= MAX_PATH}
-    e = EvidenceLink
+    e = evidence_links.c
     for chunk in chunks(sorted(kept), IN_CHUNK):
-        conn.execute(sa.delete(e).where(e.source == source, e.path.in_(chunk)))
+        conn.execute(sa.delete(evidence_links).where(e.source == source, e.path.in_(chunk)))
     if kept:
         conn.execute(
-            sa.insert(e),
+            sa.insert(evidence_links),
             [{"source": source, "path": p, "url": u, "resolved_at": now} for p, u in kept.items()],
         )
 
@@ -84,18 +84,18 @@ def save_links(
 def prune_links(conn: Connection, source: str, keep: Collection[str]) -> int:
     """Forget a source's cached links whose path no live finding holds any more."""
     gone = sorted(set(cached_links(conn, source)) - set(keep))
-    e = EvidenceLink
+    e = evidence_links.c
     for chunk in chunks(gone, IN_CHUNK):
-        conn.execute(sa.delete(e).where(e.source == source, e.path.in_(chunk)))
+        conn.execute(sa.delete(evidence_links).where(e.source == source, e.path.in_(chunk)))
     return len(gone)
 
 
 def failing_evidence(conn: Connection) -> list[FailingEvidence]:
     """Every live failing finding that has an evidence cell, with the cached link of its path."""
-    f, e = Finding, EvidenceLink
+    f, e = findings.c, evidence_links.c
     stmt = (
         sa.select(f.source, f.assessment_id, f.item_code, f.evidence, e.url)
-        .outerjoin(e, sa.and_(e.source == f.source, e.path == f.evidence))
+        .outerjoin(evidence_links, sa.and_(e.source == f.source, e.path == f.evidence))
         .where(
             f.deleted.is_(False),
             f.result.in_([str(r) for r in FAILING]),

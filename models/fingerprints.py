@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from hqsync.config.vocabulary import DashboardOutcome
-from hqsync.models.tables import DashboardFingerprint
+from hqsync.models.tables import dashboard_fingerprints
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class TargetState:
 def read_fingerprints(engine: Engine, *, with_cache: bool = True) -> dict[str, TargetState]:
     """Every dashboard target's last publish, by target; without `with_cache`, the inputs and
     layout are left out (`status` reads a store of an older schema too)."""
-    f = DashboardFingerprint
+    f = dashboard_fingerprints.c
     columns = [f.target, f.hospital_id, f.fingerprint, f.outcome, f.updated_at, f.error]
     if with_cache:
         columns += [f.inputs, f.layout]
@@ -71,9 +71,11 @@ def read_fingerprints(engine: Engine, *, with_cache: bool = True) -> dict[str, T
 def forget_layout(engine: Engine, target: str) -> None:
     """Forget a target's layout before writing it: a write killed half-way (staging tabs
     added, a batch applied but not recorded) leaves a layout nobody knows, to be read again."""
-    f = DashboardFingerprint
+    f = dashboard_fingerprints.c
     with engine.begin() as conn:
-        conn.execute(sa.update(f).where(f.target == target).values(layout=None))
+        conn.execute(
+            sa.update(dashboard_fingerprints).where(f.target == target).values(layout=None)
+        )
 
 
 def record_outcome(engine: Engine, state: TargetState) -> None:
@@ -85,7 +87,7 @@ def record_outcomes(engine: Engine, states: Iterable[TargetState]) -> None:
     """Store targets' publish outcomes in one transaction. A failure keeps the last good
     fingerprint (so the next publish retries the write) and forgets the layout (a failed
     write may have left it anything)."""
-    f = DashboardFingerprint
+    f = dashboard_fingerprints.c
     with engine.begin() as conn:
         for state in states:
             values: dict[str, Any] = {
@@ -97,8 +99,12 @@ def record_outcomes(engine: Engine, states: Iterable[TargetState]) -> None:
             }
             if state.outcome != DashboardOutcome.FAILED:
                 values |= {"fingerprint": state.fingerprint, "inputs": state.inputs}
-            done = conn.execute(sa.update(f).where(f.target == state.target).values(**values))
+            done = conn.execute(
+                sa.update(dashboard_fingerprints).where(f.target == state.target).values(**values)
+            )
             if done.rowcount == 0:
                 values.setdefault("fingerprint", state.fingerprint)
                 values.setdefault("inputs", state.inputs)
-                conn.execute(sa.insert(f).values(target=state.target, **values))
+                conn.execute(
+                    sa.insert(dashboard_fingerprints).values(target=state.target, **values)
+                )

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hqsync.config.errors import StoreBusyError
 from hqsync.config.vocabulary import Job, RunOutcome
 from hqsync.models.runs import pid_alive, this_host
-from hqsync.models.tables import Lease, Run, utcnow
+from hqsync.models.tables import leases, runs, utcnow
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
@@ -61,24 +61,23 @@ def try_acquire(
     if engine.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(Lease).values(**values)
+        stmt = pg_insert(leases).values(**values)
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(Lease).values(**values)
-    table = Lease.__table__
-    ours = table.c.holder == stmt.excluded.holder
+        stmt = sqlite_insert(leases).values(**values)
+    ours = leases.c.holder == stmt.excluded.holder
     upsert = stmt.on_conflict_do_update(
-        index_elements=[table.c.name],
+        index_elements=[leases.c.name],
         set_={
             "holder": stmt.excluded.holder,
             # A renewal keeps the original acquisition time; a takeover starts afresh.
-            "acquired_at": sa.case((ours, table.c.acquired_at), else_=stmt.excluded.acquired_at),
+            "acquired_at": sa.case((ours, leases.c.acquired_at), else_=stmt.excluded.acquired_at),
             "expires_at": stmt.excluded.expires_at,
-            "next_runs": sa.case((ours, table.c.next_runs), else_=sa.null()),
+            "next_runs": sa.case((ours, leases.c.next_runs), else_=sa.null()),
         },
-        where=ours | (table.c.expires_at <= now),
-    ).returning(table.c.holder)
+        where=ours | (leases.c.expires_at <= now),
+    ).returning(leases.c.holder)
     with engine.begin() as conn:
         won = conn.execute(upsert).scalar_one_or_none()
     return won == holder
@@ -87,7 +86,9 @@ def try_acquire(
 def release(engine: Engine, holder: str, name: str = LEADER) -> bool:
     """Give up the lease `name` if `holder` holds it (so a follower takes over at once)."""
     with engine.begin() as conn:
-        result = conn.execute(sa.delete(Lease).where(Lease.name == name, Lease.holder == holder))
+        result = conn.execute(
+            sa.delete(leases).where(leases.c.name == name, leases.c.holder == holder)
+        )
     return bool(result.rowcount)
 
 
@@ -100,7 +101,7 @@ def current_lease(engine: Engine, now: datetime, name: str = LEADER) -> LeaseInf
 def read_lease(engine: Engine, name: str = LEADER) -> LeaseInfo | None:
     """The lease row `name` as stored, expired or not (None when there is none)."""
     with engine.connect() as conn:
-        row = conn.execute(sa.select(Lease).where(Lease.name == name)).mappings().one_or_none()
+        row = conn.execute(sa.select(leases).where(leases.c.name == name)).mappings().one_or_none()
     if row is None:
         return None
     return LeaseInfo(
@@ -118,8 +119,8 @@ def record_next_runs(
     values = {job: when.isoformat() for job, when in next_runs.items() if when is not None}
     with engine.begin() as conn:
         result = conn.execute(
-            sa.update(Lease)
-            .where(Lease.name == name, Lease.holder == holder)
+            sa.update(leases)
+            .where(leases.c.name == name, leases.c.holder == holder)
             .values(next_runs=values)
         )
     return bool(result.rowcount)
@@ -133,8 +134,8 @@ def close_abandoned_runs(engine: Engine, holder: str, now: datetime) -> int:
     """
     with engine.begin() as conn:
         result = conn.execute(
-            sa.update(Run)
-            .where(Run.holder == holder, Run.outcome == RunOutcome.RUNNING)
+            sa.update(runs)
+            .where(runs.c.holder == holder, runs.c.outcome == RunOutcome.RUNNING)
             .values(
                 outcome=RunOutcome.FAILED,
                 finished_at=now,
@@ -193,8 +194,8 @@ def holder_is_dead_here(engine: Engine, holder: str) -> bool:
     be dead: its lease runs out by itself."""
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(Run.host, Run.pid).where(
-                Run.holder == holder, Run.outcome == RunOutcome.RUNNING
+            sa.select(runs.c.host, runs.c.pid).where(
+                runs.c.holder == holder, runs.c.outcome == RunOutcome.RUNNING
             )
         ).all()
     host = this_host()
@@ -213,8 +214,8 @@ def _take_over_dead(  # noqa: PLR0917 (the lease's own five plus whom it is take
     try:
         with engine.begin() as conn:
             taken = conn.execute(
-                sa.update(Lease)
-                .where(Lease.name == name, Lease.holder == dead)
+                sa.update(leases)
+                .where(leases.c.name == name, leases.c.holder == dead)
                 .values(
                     holder=holder,
                     acquired_at=now,

@@ -14,12 +14,12 @@ from sqlalchemy.engine import Connection
 from hqsync.config.vocabulary import Result
 from hqsync.models.keys import make_key
 from hqsync.models.tables import (
-    Assessment,
-    AssessmentScore,
-    CriterionResult,
-    Finding,
-    Hospital,
-    RejectedRow,
+    assessment_scores,
+    assessments,
+    criterion_results,
+    findings,
+    hospitals,
+    rejected_rows,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def load_results(conn: Connection) -> tuple[pd.DataFrame, pd.DataFrame]:
     assessed_on, status, …) beside the score's; keys as in `make_key`.
     """
     scores = load_scores(conn)
-    c = CriterionResult
+    c = criterion_results.c
     crit_stmt = _criteria_statement(
         c.source, c.assessment_id, c.code, c.level, c.value, c.status, c.details
     )
@@ -64,7 +64,7 @@ def load_score_rows(conn: Connection) -> list[dict[str, Any]]:
 
 def _scores_statement() -> sa.Select[*tuple[Any, ...]]:
     """Every live assessment's own columns beside its score's, by source and id."""
-    a, s = Assessment, AssessmentScore
+    a, s = assessments.c, assessment_scores.c
     return (
         sa.select(
             a.source,
@@ -85,7 +85,7 @@ def _scores_statement() -> sa.Select[*tuple[Any, ...]]:
             s.parts,
             s.details,
         )
-        .join(s, sa.and_(s.source == a.source, s.assessment_id == a.assessment_id))
+        .join(assessment_scores, sa.and_(s.source == a.source, s.assessment_id == a.assessment_id))
         .where(a.deleted.is_(False))
         .order_by(a.source, a.assessment_id)
     )
@@ -94,7 +94,7 @@ def _scores_statement() -> sa.Select[*tuple[Any, ...]]:
 def load_criterion_levels(conn: Connection) -> list[tuple[str, str, int | None, str]]:
     """(assessment_key, code, level, status) of every stored criterion result of a live
     assessment, in the order of `load_results`' criteria frame; no frame is built."""
-    c = CriterionResult
+    c = criterion_results.c
     rows = conn.execute(_criteria_statement(c.source, c.assessment_id, c.code, c.level, c.status))
     return [
         (make_key(source, ident), code, level, status)
@@ -104,7 +104,7 @@ def load_criterion_levels(conn: Connection) -> list[tuple[str, str, int | None, 
 
 def _criteria_statement(*columns: Any) -> sa.Select[Any]:
     """The given criterion-result columns of every live assessment, by assessment and code."""
-    a, c = Assessment, CriterionResult
+    a, c = assessments.c, criterion_results.c
     live = sa.select(a.source, a.assessment_id).where(a.deleted.is_(False))
     return (
         sa.select(*columns)
@@ -139,7 +139,7 @@ def _frame(
 
 def load_hospitals(conn: Connection) -> pd.DataFrame:
     """Every live hospital with its profile."""
-    h = Hospital
+    h = hospitals.c
     stmt = (
         sa.select(
             h.source,
@@ -160,7 +160,7 @@ def load_hospitals(conn: Connection) -> pd.DataFrame:
 
 def load_hospital_names(conn: Connection) -> dict[str, str | None]:
     """The name of every live hospital, by hospital key."""
-    h = Hospital
+    h = hospitals.c
     stmt = sa.select(h.source, h.hospital_id, h.name).where(h.deleted.is_(False))
     return {make_key(source, ident): name for source, ident, name in conn.execute(stmt)}
 
@@ -168,7 +168,7 @@ def load_hospital_names(conn: Connection) -> dict[str, str | None]:
 def load_failing_findings(conn: Connection) -> pd.DataFrame:
     """Every live finding that is not met (or partly met): assessment_key, finding_id,
     item_code, result and note (what a hospital's Gaps tab lists under each gap)."""
-    f = Finding
+    f = findings.c
     stmt = (
         sa.select(f.source, f.assessment_id, f.finding_id, f.item_code, f.result, f.note)
         .where(f.deleted.is_(False), f.result.in_([str(Result.NOT_MET), str(Result.PARTIAL)]))
@@ -179,7 +179,7 @@ def load_failing_findings(conn: Connection) -> pd.DataFrame:
 
 def load_rejected_rows(conn: Connection) -> list[dict[str, Any]]:
     """Every rejected row, by source, tab and row number."""
-    r = RejectedRow
+    r = rejected_rows.c
     stmt = sa.select(
         r.source, r.tab, r.row_number, r.column, r.key, r.reason_en, r.reason_vi, r.raw
     ).order_by(r.source, r.tab, r.row_number, r.id)

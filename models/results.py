@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sqlalchemy as sa
@@ -20,20 +20,17 @@ from hqsync.models.bulk import PLACEHOLDERS, insert_many
 from hqsync.models.keys import make_key, split_key
 from hqsync.models.result_rows import SCORE_JSON, criterion_rows, result_hash, score_row
 from hqsync.models.tables import (
-    Assessment,
-    AssessmentScore,
-    CriterionResult,
-    Finding,
-    Hospital,
+    assessment_scores,
+    assessments,
+    criterion_results,
+    findings,
+    hospitals,
 )
 from hqsync.scoring.common import Coded
 from hqsync.scoring.engine import FindingCodes
 
 if TYPE_CHECKING:
     import pandas as pd
-
-_CRITERIA = cast(sa.Table, CriterionResult.__table__)
-_SCORES = cast(sa.Table, AssessmentScore.__table__)
 
 KEYS_PER_QUERY = 900
 """Ids per `IN (...)` list when loading or saving scores (see `hqsync.config.utils.IN_CHUNK`)."""
@@ -64,18 +61,18 @@ def mark_stale_rule_sets(conn: Connection, fingerprints: Mapping[str, str]) -> i
     """Flag for re-scoring every assessment scored under an older version of its rule set."""
     flagged = 0
     for standard, fingerprint in fingerprints.items():
-        stale = sa.select(AssessmentScore.source, AssessmentScore.assessment_id).where(
-            AssessmentScore.standard == standard,
-            AssessmentScore.rule_set_fingerprint != fingerprint,
+        stale = sa.select(assessment_scores.c.source, assessment_scores.c.assessment_id).where(
+            assessment_scores.c.standard == standard,
+            assessment_scores.c.rule_set_fingerprint != fingerprint,
         )
         rows = conn.execute(stale).all()
         for source, assessment_id in rows:
             conn.execute(
-                sa.update(Assessment)
+                sa.update(assessments)
                 .where(
-                    Assessment.source == source,
-                    Assessment.assessment_id == assessment_id,
-                    Assessment.needs_scoring.is_(False),
+                    assessments.c.source == source,
+                    assessments.c.assessment_id == assessment_id,
+                    assessments.c.needs_scoring.is_(False),
                 )
                 .values(needs_scoring=True)
             )
@@ -86,27 +83,27 @@ def mark_stale_rule_sets(conn: Connection, fingerprints: Mapping[str, str]) -> i
 def assessments_to_score(conn: Connection) -> list[tuple[str, str]]:
     """(source, assessment_id) of every live assessment flagged for scoring."""
     stmt = (
-        sa.select(Assessment.source, Assessment.assessment_id)
-        .where(Assessment.needs_scoring.is_(True), Assessment.deleted.is_(False))
-        .order_by(Assessment.source, Assessment.assessment_id)
+        sa.select(assessments.c.source, assessments.c.assessment_id)
+        .where(assessments.c.needs_scoring.is_(True), assessments.c.deleted.is_(False))
+        .order_by(assessments.c.source, assessments.c.assessment_id)
     )
     return [(r[0], r[1]) for r in conn.execute(stmt).all()]
 
 
 def drop_scores_of_deleted(conn: Connection) -> int:
     """Remove derived results of assessments that vanished from their sheet."""
-    gone = sa.select(Assessment.source, Assessment.assessment_id).where(
-        Assessment.deleted.is_(True)
+    gone = sa.select(assessments.c.source, assessments.c.assessment_id).where(
+        assessments.c.deleted.is_(True)
     )
     removed = 0
-    for table in (CriterionResult, AssessmentScore):
+    for table in (criterion_results, assessment_scores):
         result = conn.execute(
-            sa.delete(table).where(sa.tuple_(table.source, table.assessment_id).in_(gone))
+            sa.delete(table).where(sa.tuple_(table.c.source, table.c.assessment_id).in_(gone))
         )
         removed += result.rowcount or 0
     conn.execute(
-        sa.update(Assessment)
-        .where(Assessment.deleted.is_(True), Assessment.needs_scoring.is_(True))
+        sa.update(assessments)
+        .where(assessments.c.deleted.is_(True), assessments.c.needs_scoring.is_(True))
         .values(needs_scoring=False)
     )
     return removed
@@ -117,20 +114,20 @@ def load_scoring_columns(conn: Connection, keys: Sequence[tuple[str, str]]) -> S
     by_source: dict[str, list[str]] = {}
     for source, ident in keys:
         by_source.setdefault(source, []).append(ident)
-    assessments: dict[str, list[Any]] = {name: [] for name in _ASSESSMENT_COLUMNS}
-    findings = _Findings()
+    assessment_columns: dict[str, list[Any]] = {name: [] for name in _ASSESSMENT_COLUMNS}
+    finding_codes = _Findings()
     hospital_ids: dict[str, set[str]] = {}
     for source, ids in by_source.items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
             rows = conn.execute(
                 sa.select(
-                    Assessment.assessment_id,
-                    Assessment.hospital_id,
-                    Assessment.standard,
-                    Assessment.kind,
-                    Assessment.assessed_on,
-                    Assessment.status,
-                ).where(Assessment.source == source, Assessment.assessment_id.in_(chunk))
+                    assessments.c.assessment_id,
+                    assessments.c.hospital_id,
+                    assessments.c.standard,
+                    assessments.c.kind,
+                    assessments.c.assessed_on,
+                    assessments.c.status,
+                ).where(assessments.c.source == source, assessments.c.assessment_id.in_(chunk))
             ).all()
             for a in rows:
                 for name, value in zip(
@@ -145,21 +142,21 @@ def load_scoring_columns(conn: Connection, keys: Sequence[tuple[str, str]]) -> S
                     ),
                     strict=True,
                 ):
-                    assessments[name].append(value)
+                    assessment_columns[name].append(value)
                 hospital_ids.setdefault(source, set()).add(a.hospital_id)
-            _add_live_findings(conn, source, chunk, findings)
-    hospitals: dict[str, list[Any]] = {name: [] for name in _HOSPITAL_COLUMNS}
+            _add_live_findings(conn, source, chunk, finding_codes)
+    hospital_columns: dict[str, list[Any]] = {name: [] for name in _HOSPITAL_COLUMNS}
     for source, hids in hospital_ids.items():
         for chunk in chunks(sorted(hids), KEYS_PER_QUERY):
             for h in conn.execute(
                 sa.select(
-                    Hospital.hospital_id, Hospital.has_obstetrics, Hospital.has_pediatrics
-                ).where(Hospital.source == source, Hospital.hospital_id.in_(chunk))
+                    hospitals.c.hospital_id, hospitals.c.has_obstetrics, hospitals.c.has_pediatrics
+                ).where(hospitals.c.source == source, hospitals.c.hospital_id.in_(chunk))
             ).all():
-                hospitals["hospital_key"].append(make_key(source, h.hospital_id))
-                hospitals["has_obstetrics"].append(h.has_obstetrics)
-                hospitals["has_pediatrics"].append(h.has_pediatrics)
-    return ScoringColumns(assessments, findings.codes(), hospitals)
+                hospital_columns["hospital_key"].append(make_key(source, h.hospital_id))
+                hospital_columns["has_obstetrics"].append(h.has_obstetrics)
+                hospital_columns["has_pediatrics"].append(h.has_pediatrics)
+    return ScoringColumns(assessment_columns, finding_codes.codes(), hospital_columns)
 
 
 _UNIT = "\x1f"
@@ -275,7 +272,7 @@ def _add_live_findings(conn: Connection, source: str, ids: Sequence[str], into: 
 
 def _add_finding_rows(conn: Connection, source: str, ids: Sequence[str], into: _Findings) -> None:
     """`_add_live_findings` a row per finding, through SQLAlchemy."""
-    f = Finding
+    f = findings.c
     rows = conn.execute(
         sa.select(f.assessment_id, f.item_code, f.result).where(
             f.source == source, f.deleted.is_(False), f.assessment_id.in_(ids)
@@ -320,21 +317,23 @@ def save_scores(
         written.extend(positions)
     for source, ids in _group(stale).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
-            for table in (CriterionResult, AssessmentScore):
+            for table in (criterion_results, assessment_scores):
                 conn.execute(
-                    sa.delete(table).where(table.source == source, table.assessment_id.in_(chunk))
+                    sa.delete(table).where(
+                        table.c.source == source, table.c.assessment_id.in_(chunk)
+                    )
                 )
-    insert_many(conn, _SCORES, score_rows, as_stored=SCORE_JSON)
-    insert_many(conn, _CRITERIA, criteria_rows.rows.picked(written), as_stored=("details",))
+    insert_many(conn, assessment_scores, score_rows, as_stored=SCORE_JSON)
+    insert_many(conn, criterion_results, criteria_rows.rows.picked(written), as_stored=("details",))
     changed = len(score_rows)
     for source, ids in _group(keys).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
             conn.execute(
-                sa.update(Assessment)
+                sa.update(assessments)
                 .where(
-                    Assessment.source == source,
-                    Assessment.assessment_id.in_(chunk),
-                    Assessment.needs_scoring.is_(True),
+                    assessments.c.source == source,
+                    assessments.c.assessment_id.in_(chunk),
+                    assessments.c.needs_scoring.is_(True),
                 )
                 .values(needs_scoring=False)
             )
@@ -345,8 +344,8 @@ def clear_needs_scoring(conn: Connection, keys: Iterable[tuple[str, str]]) -> No
     """Clear the flag of assessments that cannot be scored (their rule set is gone)."""
     for source, ids in _group([make_key(s, i) for s, i in keys]).items():
         conn.execute(
-            sa.update(Assessment)
-            .where(Assessment.source == source, Assessment.assessment_id.in_(ids))
+            sa.update(assessments)
+            .where(assessments.c.source == source, assessments.c.assessment_id.in_(ids))
             .values(needs_scoring=False)
         )
 
@@ -360,10 +359,11 @@ def _records(scores: pd.DataFrame | Sequence[Mapping[str, Any]]) -> Sequence[Map
 
 def _existing_hashes(conn: Connection, keys: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
+    s = assessment_scores.c
     for source, ids in _group(keys).items():
         for chunk in chunks(ids, KEYS_PER_QUERY):
-            stmt = sa.select(AssessmentScore.assessment_id, AssessmentScore.result_hash).where(
-                AssessmentScore.source == source, AssessmentScore.assessment_id.in_(chunk)
+            stmt = sa.select(s.assessment_id, s.result_hash).where(
+                s.source == source, s.assessment_id.in_(chunk)
             )
             found.update({make_key(source, i): h for i, h in conn.execute(stmt).all()})
     return found

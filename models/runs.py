@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from hqsync.config.vocabulary import FINISHED_OUTCOMES, Job, RunOutcome
-from hqsync.models.tables import Lease, Run, utcnow
+from hqsync.models.tables import leases, runs, utcnow
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,11 @@ def start_run(
         "host": this_host(),
         "pid": os.getpid(),
     }
+    stmt = sa.insert(runs).values(**values).returning(runs.c.id)
     if isinstance(bind, Engine):
         with bind.begin() as conn:
-            return int(conn.execute(sa.insert(Run).values(**values).returning(Run.id)).scalar_one())
-    return int(bind.execute(sa.insert(Run).values(**values).returning(Run.id)).scalar_one())
+            return int(conn.execute(stmt).scalar_one())
+    return int(bind.execute(stmt).scalar_one())
 
 
 def finish_run(
@@ -90,8 +91,8 @@ def finish_run(
     if outcome not in FINISHED_OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     stmt = (
-        sa.update(Run)
-        .where(Run.id == run_id)
+        sa.update(runs)
+        .where(runs.c.id == run_id)
         .values(
             outcome=RunOutcome(outcome),
             requests=requests,
@@ -109,16 +110,16 @@ def finish_run(
 
 # The columns of the first schema only: `status` reads a store that still needs a migration.
 _RUN_COLUMNS = (
-    Run.id,
-    Run.job,
-    Run.source,
-    Run.started_at,
-    Run.finished_at,
-    Run.outcome,
-    Run.holder,
-    Run.requests,
-    Run.rows,
-    Run.error,
+    runs.c.id,
+    runs.c.job,
+    runs.c.source,
+    runs.c.started_at,
+    runs.c.finished_at,
+    runs.c.outcome,
+    runs.c.holder,
+    runs.c.requests,
+    runs.c.rows,
+    runs.c.error,
 )
 
 
@@ -145,7 +146,7 @@ def _records(bind: Engine | Connection, stmt: sa.Select[Any]) -> list[RunRecord]
     ]
 
 
-_NEWEST = (Run.started_at.desc(), Run.id.desc())
+_NEWEST = (runs.c.started_at.desc(), runs.c.id.desc())
 
 
 def recent_runs(
@@ -154,7 +155,7 @@ def recent_runs(
     """The most recent runs, newest first."""
     stmt = sa.select(*_RUN_COLUMNS).order_by(*_NEWEST).limit(limit)
     if job:
-        stmt = stmt.where(Run.job == job)
+        stmt = stmt.where(runs.c.job == job)
     return _records(bind, stmt)
 
 
@@ -162,7 +163,7 @@ def last_runs(bind: Engine | Connection) -> list[RunRecord]:
     """The newest run of every job and source, however old (ordered by job, then source)."""
     rank = (
         sa.func.row_number()
-        .over(partition_by=(Run.job, Run.source), order_by=_NEWEST)
+        .over(partition_by=(runs.c.job, runs.c.source), order_by=_NEWEST)
         .label("rank")
     )
     ranked = sa.select(*_RUN_COLUMNS, rank).subquery()
@@ -180,9 +181,9 @@ def last_run(
     """The newest run of `job` (any job by default) that ended with `outcome` (any)."""
     stmt = sa.select(*_RUN_COLUMNS).order_by(*_NEWEST).limit(1)
     if job:
-        stmt = stmt.where(Run.job == job)
+        stmt = stmt.where(runs.c.job == job)
     if outcome:
-        stmt = stmt.where(Run.outcome == outcome)
+        stmt = stmt.where(runs.c.outcome == outcome)
     found = _records(bind, stmt)
     return found[0] if found else None
 
@@ -191,7 +192,9 @@ def last_finished(
     bind: Engine | Connection, job: Job, outcomes: Sequence[RunOutcome]
 ) -> datetime | None:
     """When the latest run of `job` with one of `outcomes` finished (None if there is none)."""
-    stmt = sa.select(sa.func.max(Run.finished_at)).where(Run.job == job, Run.outcome.in_(outcomes))
+    stmt = sa.select(sa.func.max(runs.c.finished_at)).where(
+        runs.c.job == job, runs.c.outcome.in_(outcomes)
+    )
     if isinstance(bind, Engine):
         with bind.connect() as conn:
             value = conn.execute(stmt).scalar_one_or_none()
@@ -221,24 +224,24 @@ def source_failures(
     `before_run`: as the run log stood when run `before_run` started (only runs with a smaller
     id), e.g. what a publish showed.
     """
-    finished = [Run.job == Job.SYNC, Run.source.is_not(None)]
+    finished = [runs.c.job == Job.SYNC, runs.c.source.is_not(None)]
     if before_run is not None:
-        finished.append(Run.id < before_run)
+        finished.append(runs.c.id < before_run)
     good = (
-        sa.select(Run.source, sa.func.max(Run.id).label("good_id"))
-        .where(*finished, Run.outcome.in_((RunOutcome.OK, RunOutcome.SKIPPED)))
-        .group_by(Run.source)
+        sa.select(runs.c.source, sa.func.max(runs.c.id).label("good_id"))
+        .where(*finished, runs.c.outcome.in_((RunOutcome.OK, RunOutcome.SKIPPED)))
+        .group_by(runs.c.source)
         .subquery()
     )
     stmt = (
-        sa.select(Run.source, Run.started_at, Run.finished_at, Run.error)
-        .outerjoin(good, good.c.source == Run.source)
+        sa.select(runs.c.source, runs.c.started_at, runs.c.finished_at, runs.c.error)
+        .outerjoin(good, good.c.source == runs.c.source)
         .where(
             *finished,
-            Run.outcome == RunOutcome.FAILED,
-            sa.or_(good.c.good_id.is_(None), Run.id > good.c.good_id),
+            runs.c.outcome == RunOutcome.FAILED,
+            sa.or_(good.c.good_id.is_(None), runs.c.id > good.c.good_id),
         )
-        .order_by(Run.source, Run.id)
+        .order_by(runs.c.source, runs.c.id)
     )
     if isinstance(bind, Engine):
         with bind.connect() as conn:
@@ -251,12 +254,12 @@ def source_failures(
     return [
         SourceFailure(
             source=source,
-            since=runs[0][0],
-            error=runs[-1][2] or "unknown error",
-            failures=len(runs),
-            last_failed_at=runs[-1][1],
+            since=streak[0][0],
+            error=streak[-1][2] or "unknown error",
+            failures=len(streak),
+            last_failed_at=streak[-1][1],
         )
-        for source, runs in streaks.items()
+        for source, streak in streaks.items()
     ]
 
 
@@ -313,13 +316,15 @@ def close_abandoned(
     cutoff = now - timedelta(seconds=stale_after_s)
     with engine.connect() as conn:
         running = conn.execute(
-            sa.select(Run.id, Run.holder, Run.host, Run.pid, Run.started_at).where(
-                Run.outcome == RunOutcome.RUNNING
+            sa.select(runs.c.id, runs.c.holder, runs.c.host, runs.c.pid, runs.c.started_at).where(
+                runs.c.outcome == RunOutcome.RUNNING
             )
         ).all()
         if not running:
             return 0
-        live = set(conn.execute(sa.select(Lease.holder).where(Lease.expires_at > now)).scalars())
+        live = set(
+            conn.execute(sa.select(leases.c.holder).where(leases.c.expires_at > now)).scalars()
+        )
     dead_local: set[str] = set()
     closing: dict[int, str] = {}
     for run_id, holder, run_host, pid, started_at in running:
@@ -333,8 +338,8 @@ def close_abandoned(
     with engine.begin() as conn:
         for run_id, holder in closing.items():
             conn.execute(
-                sa.update(Run)
-                .where(Run.id == run_id, Run.outcome == RunOutcome.RUNNING)
+                sa.update(runs)
+                .where(runs.c.id == run_id, runs.c.outcome == RunOutcome.RUNNING)
                 .values(
                     outcome=RunOutcome.FAILED,
                     finished_at=now,
@@ -342,7 +347,7 @@ def close_abandoned(
                 )
             )
         if dead_local:
-            conn.execute(sa.delete(Lease).where(Lease.holder.in_(dead_local)))
+            conn.execute(sa.delete(leases).where(leases.c.holder.in_(dead_local)))
     return len(closing)
 
 
@@ -351,8 +356,8 @@ def close_runs_of(engine: Engine, holder: str, error: str, *, now: datetime | No
     (a one-shot command interrupted by a signal). Never raises for a database error."""
     with contextlib.suppress(sa.exc.SQLAlchemyError), engine.begin() as conn:
         result = conn.execute(
-            sa.update(Run)
-            .where(Run.holder == holder, Run.outcome == RunOutcome.RUNNING)
+            sa.update(runs)
+            .where(runs.c.holder == holder, runs.c.outcome == RunOutcome.RUNNING)
             .values(outcome=RunOutcome.FAILED, finished_at=now or utcnow(), error=error)
         )
         return int(result.rowcount)

@@ -30,13 +30,13 @@ from hqsync.models.plans import (
     Values,
 )
 from hqsync.models.tables import (
-    Assessment,
-    Finding,
-    FindingChange,
-    Hospital,
-    RejectedRow,
-    SourceMemo,
-    SourceState,
+    assessments,
+    finding_changes,
+    findings,
+    hospitals,
+    rejected_rows,
+    source_memos,
+    source_state,
 )
 
 ANALYZE_AFTER = 20_000
@@ -45,13 +45,10 @@ FETCH_ALL_AFTER = 20_000
 """Keys to look up after which reading all of a tab's stored rows beats `IN (...)` lists."""
 
 _TABLES: Mapping[str, sa.Table] = {
-    TabKind.HOSPITALS: cast(sa.Table, Hospital.__table__),
-    TabKind.ASSESSMENTS: cast(sa.Table, Assessment.__table__),
-    TabKind.FINDINGS: cast(sa.Table, Finding.__table__),
+    TabKind.HOSPITALS: hospitals,
+    TabKind.ASSESSMENTS: assessments,
+    TabKind.FINDINGS: findings,
 }
-_FINDING_CHANGES = cast(sa.Table, FindingChange.__table__)
-_REJECTED_ROWS = cast(sa.Table, RejectedRow.__table__)
-_SOURCE_MEMOS = cast(sa.Table, SourceMemo.__table__)
 _first = itemgetter(0)
 _deleted_of = itemgetter(2)
 _kind_of = attrgetter("tab_kind")
@@ -195,7 +192,7 @@ def apply_plan(conn: Connection, source: str, plan: TabPlan) -> None:
         conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table.name)}")
     for batch in (plan.updates, plan.tombstones, plan.moves):
         update_many(conn, table, KEY_FIELDS[plan.kind], source, batch)
-    insert_many(conn, _FINDING_CHANGES, plan.history)
+    insert_many(conn, finding_changes, plan.history)
 
 
 def assessments_of_hospitals(
@@ -245,7 +242,7 @@ def replace_rejections(
 ) -> bool:
     """Replace the source's rejected rows by `fresh` (rows of `rejected_rows` without
     `first_seen_at`, which is kept from the last sync or set to `now`); True if changed."""
-    table = _REJECTED_ROWS
+    table = rejected_rows
     previous = [
         dict(r._mapping)
         for r in conn.execute(
@@ -272,7 +269,7 @@ def replace_rejections(
 
 def rejected_keys(conn: Connection, source: str) -> list[str]:
     """The distinct keys the source's rejected rows carry."""
-    table = _REJECTED_ROWS
+    table = rejected_rows
     query = (
         sa.select(table.c.key)
         .where(table.c.source == source, table.c.key.is_not(None))
@@ -304,7 +301,7 @@ def read_memos(conn: Connection, source: str) -> dict[str, StoredMemo]:
 
     On PostgreSQL the memo rows stay locked until the transaction ends, so two syncs of one
     source cannot both trust the same memo."""
-    table = _SOURCE_MEMOS
+    table = source_memos
     query = sa.select(table).where(table.c.source == source)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
@@ -330,7 +327,7 @@ def replace_memos(
     before: Mapping[str, StoredMemo],
 ) -> None:
     """Replace the source's memos `before` (none: the next sync reads every stored hash)."""
-    table = _SOURCE_MEMOS
+    table = source_memos
     if sorted(before.values(), key=_kind_of) == sorted(memos, key=_kind_of):
         return  # an unchanged sheet writes nothing
     conn.execute(table.delete().where(table.c.source == source))
@@ -361,18 +358,20 @@ def replace_memos(
 def read_change_marker(conn: Connection, source: str) -> str | None:
     """The change marker (e.g. a sheet's modifiedTime) the last sync of `source` stored."""
     return conn.execute(
-        sa.select(SourceState.modified_marker).where(SourceState.source == source)
+        sa.select(source_state.c.modified_marker).where(source_state.c.source == source)
     ).scalar_one_or_none()
 
 
 def write_change_marker(conn: Connection, source: str, marker: str | None, now: datetime) -> None:
     """Store `source`'s change marker and when it was synced (`now`)."""
     updated = conn.execute(
-        sa.update(SourceState)
-        .where(SourceState.source == source)
+        sa.update(source_state)
+        .where(source_state.c.source == source)
         .values(modified_marker=marker, last_synced_at=now)
     )
     if not updated.rowcount:
         conn.execute(
-            sa.insert(SourceState).values(source=source, modified_marker=marker, last_synced_at=now)
+            sa.insert(source_state).values(
+                source=source, modified_marker=marker, last_synced_at=now
+            )
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from hqsync.models.tables import Base
+from hqsync.models.tables import metadata
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -16,7 +16,7 @@ if connection is None:  # pragma: no cover - only when run from the alembic CLI
 
 context.configure(
     connection=connection,
-    target_metadata=Base.metadata,
+    target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
 )
 with context.begin_transaction():

@@ -16,20 +16,19 @@ import sqlalchemy as sa
 
 from hqsync.config.utils import fit_text, without_controls
 from hqsync.config.vocabulary import TabKind
-from hqsync.models.tables import Assessment, Base, Finding, Hospital, RejectedRow
+from hqsync.models.tables import assessments, findings, hospitals, rejected_rows
 
-_TABLES: Mapping[TabKind, type[Base]] = {
-    TabKind.HOSPITALS: Hospital,
-    TabKind.ASSESSMENTS: Assessment,
-    TabKind.FINDINGS: Finding,
+_TABLES: Mapping[TabKind, sa.Table] = {
+    TabKind.HOSPITALS: hospitals,
+    TabKind.ASSESSMENTS: assessments,
+    TabKind.FINDINGS: findings,
 }
 
 
-def _lengths(table: type[Base]) -> Mapping[str, int]:
-    columns = sa.inspect(table).columns
+def _lengths(table: sa.Table) -> Mapping[str, int]:
     return {
         column.key: column.type.length
-        for column in columns
+        for column in table.columns
         if isinstance(column.type, sa.String) and column.type.length
     }
 
@@ -38,7 +37,7 @@ FIELD_LENGTHS: Mapping[TabKind, Mapping[str, int]] = MappingProxyType(
     {kind: MappingProxyType(_lengths(table)) for kind, table in _TABLES.items()}
 )
 """Per tab kind: field → the most characters its store column holds."""
-_REJECTION_LENGTHS = _lengths(RejectedRow)
+_REJECTION_LENGTHS = _lengths(rejected_rows)
 REJECTION_KEY_LENGTH = _REJECTION_LENGTHS["key"]
 REJECTION_COLUMN_LENGTH = _REJECTION_LENGTHS["column"]
 REJECTION_TAB_LENGTH = _REJECTION_LENGTHS["tab"]

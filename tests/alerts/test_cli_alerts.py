@@ -18,8 +18,8 @@ from click.testing import CliRunner, Result
 from hqsync.jobs.cli import cli
 from hqsync.jobs.logs import configure_logging
 from hqsync.jobs.pipeline import Pipeline
+from hqsync.models import tables
 from hqsync.models.store import open_store
-from hqsync.models.tables import AlertDelivery, Run
 from tests.alerts.support import (
     KEY,
     LEADERS,
@@ -99,8 +99,8 @@ def stored(db_url: str) -> tuple[int, int]:
     """(deliveries recorded, alerts runs recorded)."""
     engine = sa.create_engine(db_url)
     with engine.connect() as conn:
-        deliveries = conn.execute(sa.select(sa.func.count()).select_from(AlertDelivery))
-        runs = conn.execute(sa.select(sa.func.count()).where(Run.job == "alerts"))
+        deliveries = conn.execute(sa.select(sa.func.count()).select_from(tables.alert_deliveries))
+        runs = conn.execute(sa.select(sa.func.count()).where(tables.runs.c.job == "alerts"))
         counts = (int(deliveries.scalar_one()), int(runs.scalar_one()))
     engine.dispose()
     return counts

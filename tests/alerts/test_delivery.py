@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from hqsync.config.vocabulary import AlertEvent, Channel, DeliveryOutcome
 from hqsync.jobs.pipeline import Pipeline
 from hqsync.jobs.status import render_status, status_report
+from hqsync.models import tables
 from hqsync.models.alerts import failing_deliveries
 from hqsync.models.store import open_store
-from hqsync.models.tables import AlertDelivery
 from tests.alerts.support import (
     LEADERS,
     NAMES,
@@ -56,7 +56,7 @@ def make_pipeline(tmp_path: Path, db_url: str, servers, clock=None, **kwargs) ->
 
 
 def deliveries(pipeline: Pipeline) -> list[tuple[str, str, str]]:
-    d = AlertDelivery
+    d = tables.alert_deliveries.c
     with pipeline.engine.connect() as conn:
         rows = conn.execute(sa.select(d.event, d.recipient, d.outcome)).all()
     return sorted((str(e), str(r), str(o)) for e, r, o in rows)

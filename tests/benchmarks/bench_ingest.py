@@ -35,16 +35,9 @@ from hqsync.config.ruleset_loader import load_rule_sets  # noqa: E402
 from hqsync.config.settings import TabNames  # noqa: E402
 from hqsync.config.utils import paused_gc  # noqa: E402
 from hqsync.config.vocabulary import TAB_KINDS  # noqa: E402
+from hqsync.models import tables  # noqa: E402
 from hqsync.models.source_rows import read_stored_rows  # noqa: E402
 from hqsync.models.store import create_store_engine, migrate  # noqa: E402
-from hqsync.models.tables import (  # noqa: E402
-    Assessment,
-    Finding,
-    FindingChange,
-    Hospital,
-    RejectedRow,
-    SourceMemo,
-)
 from hqsync.sync.google import decode_batch, tab_rows  # noqa: E402
 from hqsync.sync.ingest.counts import UpsertCounts  # noqa: E402
 from hqsync.sync.ingest.normalise import normalise_source  # noqa: E402
@@ -222,8 +215,15 @@ def _one_sync(
 def clear(engine: sa.Engine) -> None:
     """Remove the benchmark source from the store (rows, history, rejections, memos)."""
     with engine.begin() as conn:
-        for model in (Finding, Assessment, Hospital, RejectedRow, FindingChange, SourceMemo):
-            conn.execute(sa.delete(model).where(model.source == SOURCE))
+        for table in (
+            tables.findings,
+            tables.assessments,
+            tables.hospitals,
+            tables.rejected_rows,
+            tables.finding_changes,
+            tables.source_memos,
+        ):
+            conn.execute(sa.delete(table).where(table.c.source == SOURCE))
 
 
 def one_round(

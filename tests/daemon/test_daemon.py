@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from hqsync.config.settings import settings_from_mapping
 from hqsync.jobs.daemon import Daemon, summarise_cycle
 from hqsync.jobs.status import status_report
+from hqsync.models import tables
 from hqsync.models.lease import read_lease, try_acquire
 from hqsync.models.runs import recent_runs, start_run
-from hqsync.models.tables import Lease
 from tests.daemon.fakes import (
     FakeClock,
     FakeCycle,
@@ -159,7 +159,8 @@ def test_a_daemon_that_lost_its_lease_runs_no_job(engine, clock):
     daemon.tick()
     scheduler.process()
     with engine.begin() as conn:  # another daemon took over while this one was stalled
-        conn.execute(sa.update(Lease).values(holder=OTHER, expires_at=T0 + timedelta(hours=1)))
+        taken = {"holder": OTHER, "expires_at": T0 + timedelta(hours=1)}
+        conn.execute(sa.update(tables.leases).values(**taken))
     clock.advance(60)
     scheduler.process()
     assert pipeline.times("sync") == [T0]

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hqsync.config.errors import StoreBusyError
+from hqsync.models import tables
 from hqsync.models.lease import (
     WRITER,
     acquire_writer,
@@ -25,7 +26,6 @@ from hqsync.models.lease import (
     try_acquire,
 )
 from hqsync.models.runs import finish_run, recent_runs, start_run
-from hqsync.models.tables import Lease, Run
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -132,7 +132,7 @@ def test_runs_left_running_by_a_dead_holder_are_closed_as_failed(engine):
 def test_the_lease_behaves_like_a_single_owner_with_expiry(engine, steps):
     """Model check: whatever the interleaving, the store agrees with a one-owner model."""
     with engine.begin() as conn:
-        conn.execute(Lease.__table__.delete())
+        conn.execute(tables.leases.delete())
     owner: str | None = None
     expires = T0
     now = T0
@@ -159,7 +159,7 @@ def _run_of(engine, holder: str, pid: int, host: str | None = None) -> None:
     if host is not None:
         values["host"] = host
     with engine.begin() as conn:
-        conn.execute(sa.update(Run).where(Run.id == run).values(**values))
+        conn.execute(sa.update(tables.runs).where(tables.runs.c.id == run).values(**values))
 
 
 def _dead_pid() -> int:

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from hqsync.config.errors import StoreBusyError
 from hqsync.jobs.cli import cli
 from hqsync.jobs.demo import demo_config, write_demo_source
+from hqsync.models import tables
 from hqsync.models.lease import (
     WRITER,
     lock_source,
@@ -30,7 +31,6 @@ from hqsync.models.lease import (
 )
 from hqsync.models.runs import close_abandoned, finish_run, recent_runs, start_run, this_host
 from hqsync.models.store import open_store
-from hqsync.models.tables import Finding, FindingChange, Run
 
 SMALL = {"hospital_count": 3, "items_per_level": (1, 2, 1, 1, 1)}
 REPO = Path(__file__).resolve().parents[2]
@@ -45,7 +45,8 @@ def dead_pid() -> int:
 
 def set_process(engine, run_id: int, host: str, pid: int) -> None:
     with engine.begin() as conn:
-        conn.execute(sa.update(Run).where(Run.id == run_id).values(host=host, pid=pid))
+        runs = tables.runs
+        conn.execute(sa.update(runs).where(runs.c.id == run_id).values(host=host, pid=pid))
 
 
 # -- abandoned runs -------------------------------------------------------------------------
@@ -301,10 +302,11 @@ def test_two_simultaneous_forced_syncs_record_every_change_once(tmp_path: Path, 
     assert sum("waiting for" in err for _out, err in outputs) == 1, outputs
     engine = sa.create_engine(pg_schema)
     with engine.connect() as conn:
-        findings = conn.execute(sa.select(sa.func.count()).select_from(Finding)).scalar_one()
+        count = sa.select(sa.func.count())
+        findings = conn.execute(count.select_from(tables.findings)).scalar_one()
         changes = conn.execute(
-            sa.select(FindingChange.finding_id, sa.func.count()).group_by(
-                FindingChange.source, FindingChange.finding_id
+            sa.select(tables.finding_changes.c.finding_id, sa.func.count()).group_by(
+                tables.finding_changes.c.source, tables.finding_changes.c.finding_id
             )
         ).all()
     engine.dispose()

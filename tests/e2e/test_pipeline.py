@@ -20,17 +20,8 @@ from hqsync.jobs.cli import cli
 from hqsync.jobs.demo import build_source_tabs, demo_config, write_demo_source
 from hqsync.jobs.export import scores_json
 from hqsync.jobs.pipeline import Pipeline
+from hqsync.models import tables
 from hqsync.models.store import open_store
-from hqsync.models.tables import (
-    Assessment,
-    AssessmentScore,
-    Base,
-    CriterionResult,
-    Finding,
-    RejectedRow,
-    Run,
-    SourceMemo,
-)
 from hqsync.sync.xlsx import XlsxSourceReader, write_source_workbook
 
 SMALL = {"hospital_count": 3, "items_per_level": (1, 2, 1, 1, 1)}
@@ -72,15 +63,15 @@ def deployment(tmp_path: Path, db_url: str, small_source: Path):
 
 def _snapshot(engine) -> dict[str, list[tuple]]:
     """Every stored row except the run log and the publish log, for before/after comparisons."""
-    tables = {}
+    stored = {}
     with engine.connect() as conn:
-        for table in Base.metadata.sorted_tables:
+        for table in tables.metadata.sorted_tables:
             if table.name in ("runs", "leases", "daemon_schedule", "dashboard_fingerprints"):
                 continue
             order = list(table.primary_key.columns) or list(table.columns)
             rows = conn.execute(sa.select(table).order_by(*order)).all()
-            tables[table.name] = [tuple(r) for r in rows]
-    return tables
+            stored[table.name] = [tuple(r) for r in rows]
+    return stored
 
 
 def test_full_cycle_scores_every_assessment_and_writes_the_dashboard(deployment):
@@ -124,13 +115,14 @@ def test_second_cycle_on_an_unchanged_source_changes_no_stored_row(deployment):
     Pipeline(settings, engine).run_cycle(publish_always=True)
     before = _snapshot(engine)
     with engine.connect() as conn:
-        runs_before = conn.execute(sa.select(sa.func.count()).select_from(Run)).scalar_one()
+        runs_before = conn.execute(sa.select(sa.func.count()).select_from(tables.runs)).scalar_one()
     result = Pipeline(settings, engine).run_cycle(publish_always=True)
     assert not result.failed
     assert _snapshot(engine) == before
+    r = tables.runs.c
     with engine.connect() as conn:
         outcomes = conn.execute(
-            sa.select(Run.job, Run.outcome).order_by(Run.id).offset(runs_before)
+            sa.select(r.job, r.outcome).order_by(r.id).offset(runs_before)
         ).all()
     assert [tuple(o) for o in outcomes] == [("sync", "skipped"), ("publish", "ok")]
 
@@ -147,34 +139,23 @@ def test_a_changed_finding_rescores_only_its_assessment(deployment):
     changed_assessment = findings[index][1]
     findings[index][3] = "Đạt"
     write_source_workbook(directory / "source.xlsx", tabs)
+    s = tables.assessment_scores.c
     with engine.connect() as conn:
-        before = dict(
-            conn.execute(
-                sa.select(AssessmentScore.assessment_id, AssessmentScore.computed_at)
-            ).all()
-        )
+        before = dict(conn.execute(sa.select(s.assessment_id, s.computed_at)).all())
         old_score = conn.execute(
-            sa.select(AssessmentScore.score).where(
-                AssessmentScore.assessment_id == changed_assessment
-            )
+            sa.select(s.score).where(s.assessment_id == changed_assessment)
         ).scalar_one()
     result = Pipeline(settings, engine).run_cycle()
     assert result.published
     with engine.connect() as conn:
-        after = dict(
-            conn.execute(
-                sa.select(AssessmentScore.assessment_id, AssessmentScore.computed_at)
-            ).all()
-        )
+        after = dict(conn.execute(sa.select(s.assessment_id, s.computed_at)).all())
         new_score = conn.execute(
-            sa.select(AssessmentScore.score).where(
-                AssessmentScore.assessment_id == changed_assessment
-            )
+            sa.select(s.score).where(s.assessment_id == changed_assessment)
         ).scalar_one()
         pending = conn.execute(
             sa.select(sa.func.count())
-            .select_from(Assessment)
-            .where(Assessment.needs_scoring.is_(True))
+            .select_from(tables.assessments)
+            .where(tables.assessments.c.needs_scoring.is_(True))
         ).scalar_one()
     assert new_score >= old_score
     touched = {k for k in after if after[k] != before.get(k)}
@@ -189,22 +170,23 @@ def test_a_vanished_assessment_loses_its_scores_but_keeps_its_rows(deployment):
     gone = tabs["Assessments"].pop(1)[0]
     write_source_workbook(directory / "source.xlsx", tabs)
     Pipeline(settings, engine).run_cycle()
+    a = tables.assessments.c
     with engine.connect() as conn:
-        deleted = conn.execute(
-            sa.select(Assessment.deleted).where(Assessment.assessment_id == gone)
-        ).scalar_one()
+        deleted = conn.execute(sa.select(a.deleted).where(a.assessment_id == gone)).scalar_one()
         scores = conn.execute(
             sa.select(sa.func.count())
-            .select_from(AssessmentScore)
-            .where(AssessmentScore.assessment_id == gone)
+            .select_from(tables.assessment_scores)
+            .where(tables.assessment_scores.c.assessment_id == gone)
         ).scalar_one()
         criteria = conn.execute(
             sa.select(sa.func.count())
-            .select_from(CriterionResult)
-            .where(CriterionResult.assessment_id == gone)
+            .select_from(tables.criterion_results)
+            .where(tables.criterion_results.c.assessment_id == gone)
         ).scalar_one()
         findings = conn.execute(
-            sa.select(sa.func.count()).select_from(Finding).where(Finding.assessment_id == gone)
+            sa.select(sa.func.count())
+            .select_from(tables.findings)
+            .where(tables.findings.c.assessment_id == gone)
         ).scalar_one()
     assert deleted is True
     assert (scores, criteria) == (0, 0)
@@ -369,7 +351,7 @@ def test_timestamps_in_the_run_log_are_utc(deployment):
     _directory, settings, engine = deployment
     Pipeline(settings, engine).run_cycle()
     with engine.connect() as conn:
-        started = conn.execute(sa.select(Run.started_at)).scalars().all()
+        started = conn.execute(sa.select(tables.runs.c.started_at)).scalars().all()
     assert started and all(s.tzinfo is not None and s <= datetime.now(UTC) for s in started)
 
 
@@ -475,7 +457,8 @@ def test_a_stop_request_leaves_the_remaining_sources_for_the_next_run(tmp_path, 
     outcome = pipeline.sync()
     assert list(outcome.rows) == ["demo"]
     with engine.connect() as conn:
-        sources = conn.execute(sa.select(Run.source).where(Run.job == "sync")).scalars().all()
+        r = tables.runs.c
+        sources = conn.execute(sa.select(r.source).where(r.job == "sync")).scalars().all()
     assert sources == ["demo"]
     pipeline.should_stop = lambda: False
     assert list(pipeline.sync().rows) == ["demo", "other"]
@@ -500,7 +483,9 @@ def test_a_duplicate_of_an_unchanged_key_is_caught_by_a_retry_without_the_memo(
     assert any("without the memo" in r.getMessage() for r in caplog.records)
     with engine.connect() as conn:
         rejected = conn.execute(
-            sa.select(RejectedRow.row_number, RejectedRow.key).where(RejectedRow.tab == "Findings")
+            sa.select(tables.rejected_rows.c.row_number, tables.rejected_rows.c.key).where(
+                tables.rejected_rows.c.tab == "Findings"
+            )
         ).all()
     assert (later + 1, later_key) in rejected  # the later row is the duplicate
     assert (3, later_key) not in rejected
@@ -509,8 +494,9 @@ def test_a_duplicate_of_an_unchanged_key_is_caught_by_a_retry_without_the_memo(
 def test_force_syncs_without_the_memo_and_leaves_a_fresh_one(deployment):
     _, settings, engine = deployment
     Pipeline(settings, engine).sync()
+    memo_rows = sa.select(tables.source_memos.c.rows, tables.source_memos.c.live)
     with engine.connect() as conn:
-        first = conn.execute(sa.select(SourceMemo.rows, SourceMemo.live)).one()
+        first = conn.execute(memo_rows).one()
     statements: list[str] = []
 
     def record(conn, cursor, statement, *args):
@@ -526,7 +512,7 @@ def test_force_syncs_without_the_memo_and_leaves_a_fresh_one(deployment):
         "FROM findings WHERE" in s and " IN " not in s and "count" not in s for s in statements
     )
     with engine.connect() as conn:
-        assert conn.execute(sa.select(SourceMemo.rows, SourceMemo.live)).one() == first
+        assert conn.execute(memo_rows).one() == first
 
 
 def test_a_source_failure_is_published_without_data_changes_and_cleared_once_it_syncs(
@@ -574,7 +560,7 @@ def _stored_results_digest(engine) -> str:
 
     digest = hashlib.sha256()
     with engine.connect() as conn:
-        for table in (AssessmentScore.__table__, CriterionResult.__table__):
+        for table in (tables.assessment_scores, tables.criterion_results):
             columns = [
                 sa.cast(c, sa.Text) if isinstance(c.type, sa.JSON) else c
                 for c in table.columns

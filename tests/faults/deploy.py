@@ -16,7 +16,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hqsync.jobs.demo import build_source_tabs, demo_config
-from hqsync.models.tables import Base
+from hqsync.models.tables import metadata
 from hqsync.sync.xlsx import write_source_workbook
 from tests.conftest import fresh_pg_schema
 
@@ -136,7 +136,7 @@ def snapshot(engine: sa.Engine, tables: Sequence[str] | None = None) -> Snapshot
     found: Snapshot = {}
     options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     with engine.connect().execution_options(**options) as conn, conn.begin():
-        for table in Base.metadata.sorted_tables:
+        for table in metadata.sorted_tables:
             if table.name in WORK_TABLES or (tables is not None and table.name not in tables):
                 continue
             order = list(table.primary_key.columns) or list(table.columns)
@@ -150,7 +150,7 @@ def without_run_clock(found: Snapshot) -> Snapshot:
     for name, columns in RUN_CLOCK.items():
         if name not in found:
             continue
-        table = Base.metadata.tables[name]
+        table = metadata.tables[name]
         hidden = {i for i, c in enumerate(table.columns) if c.name in columns}
         blanked[name] = [
             tuple(None if i in hidden else v for i, v in enumerate(row)) for row in found[name]

@@ -21,8 +21,8 @@ from hqsync.config.settings import (
 )
 from hqsync.jobs.demo import RESULT_WORDS, build_source_tabs
 from hqsync.jobs.pipeline import Pipeline
+from hqsync.models import tables
 from hqsync.models.store import open_store
-from hqsync.models.tables import EvidenceLink
 from hqsync.sync.dashboard import Column, Dashboard, Link, Table
 from hqsync.sync.google import open_google_reader, open_google_writer
 from hqsync.sync.google.render import rgb
@@ -150,7 +150,8 @@ def test_gap_evidence_links_to_the_photo_drive_file_and_no_cell_is_a_formula_on_
     assert xlsx_formula_cells(xlsx) == []
     # The hostile cells reached no link (they are only in the Drive cache, unlinked).
     with pipeline.engine.connect() as conn:
-        cached = dict(conn.execute(sa.select(EvidenceLink.path, EvidenceLink.url)).all())
+        e = tables.evidence_links.c
+        cached = dict(conn.execute(sa.select(e.path, e.url)).all())
     for text in HOSTILE:
         assert cached.get(text) is None
     quoted = f"Findings_Images/{QUOTED_NAME}"  # quotes, spaces, unicode: found by name in Drive
@@ -189,12 +190,14 @@ def test_drive_requests_are_few_and_none_once_the_links_are_cached(fake: FakeGoo
     assert _drive_lookups(fake) == 3
     with pipeline.engine.connect() as conn:
         url = conn.execute(
-            sa.select(EvidenceLink.url).where(EvidenceLink.path == "Findings_Images/new.jpg")
+            sa.select(tables.evidence_links.c.url).where(
+                tables.evidence_links.c.path == "Findings_Images/new.jpg"
+            )
         ).scalar_one()
     assert url == fake.web_view_link(new)
     # The old path of that finding is forgotten.
     with pipeline.engine.connect() as conn:
-        paths = set(conn.execute(sa.select(EvidenceLink.path)).scalars())
+        paths = set(conn.execute(sa.select(tables.evidence_links.c.path)).scalars())
     assert str(tabs["Findings"][row][5]) not in paths
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,8 @@ from hqsync.config.settings import (
 )
 from hqsync.jobs.demo import build_source_tabs
 from hqsync.jobs.pipeline import Pipeline
+from hqsync.models import tables
 from hqsync.models.store import open_store
-from hqsync.models.tables import Run
 from hqsync.sync.google import open_google_reader, open_google_writer
 from tests.fake_google import FakeGoogle
 from tests.google.conftest import READER
@@ -52,10 +53,10 @@ def deployment(fake: FakeGoogle, settings: GoogleSettings, tmp_path: Path):
     engine.dispose()
 
 
-def _runs(pipeline: Pipeline, job: str) -> list[Run]:
+def _runs(pipeline: Pipeline, job: str) -> Sequence[sa.Row[Any]]:
+    runs = tables.runs
     with pipeline.engine.connect() as conn:
-        rows = conn.execute(sa.select(Run).where(Run.job == job).order_by(Run.id)).all()
-    return [Run(**row._mapping) for row in rows]
+        return conn.execute(sa.select(runs).where(runs.c.job == job).order_by(runs.c.id)).all()
 
 
 def test_request_counts_of_a_first_cycle_an_unchanged_sync_and_a_change(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from hqsync.models.tables import Assessment, Finding, FindingChange, Hospital, RejectedRow
+from hqsync.models import tables
 from hqsync.sync.ingest.store import upsert_source
 from tests.ingest.sheets import changed_source, normalise
 
@@ -24,17 +24,17 @@ T1 = datetime(2026, 2, 2, tzinfo=UTC)
 
 
 def store_contents(engine) -> dict[str, list[tuple]]:
-    tables = {
-        "hospitals": (Hospital, Hospital.hospital_id),
-        "assessments": (Assessment, Assessment.assessment_id),
-        "findings": (Finding, Finding.finding_id),
-        "finding_changes": (FindingChange, FindingChange.id),
-        "rejected_rows": (RejectedRow, RejectedRow.id),
+    ordered = {
+        "hospitals": (tables.hospitals, tables.hospitals.c.hospital_id),
+        "assessments": (tables.assessments, tables.assessments.c.assessment_id),
+        "findings": (tables.findings, tables.findings.c.finding_id),
+        "finding_changes": (tables.finding_changes, tables.finding_changes.c.id),
+        "rejected_rows": (tables.rejected_rows, tables.rejected_rows.c.id),
     }
     with engine.connect() as conn:
         return {
-            name: [tuple(row) for row in conn.execute(sa.select(model).order_by(order)).all()]
-            for name, (model, order) in tables.items()
+            name: [tuple(row) for row in conn.execute(sa.select(table).order_by(order)).all()]
+            for name, (table, order) in ordered.items()
         }
 
 
@@ -78,12 +78,14 @@ def test_a_killed_sync_changes_nothing_and_the_next_sync_completes(engine, db_ur
     }
     assert len(after["finding_changes"]) == 2  # F02 not_met → met, F03 tombstoned
     with engine.connect() as conn:
-        assert conn.execute(sa.select(RejectedRow.key)).scalars().all() == ["F06"]
+        assert conn.execute(sa.select(tables.rejected_rows.c.key)).scalars().all() == ["F06"]
 
 
 def live_results(engine) -> dict[str, str]:
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(Finding.finding_id, Finding.result).where(Finding.deleted.is_(False))
+            sa.select(tables.findings.c.finding_id, tables.findings.c.result).where(
+                tables.findings.c.deleted.is_(False)
+            )
         )
         return {row.finding_id: row.result for row in rows}

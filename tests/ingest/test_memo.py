@@ -18,15 +18,8 @@ from hypothesis import strategies as st
 
 from hqsync.config.errors import StaleMemoError
 from hqsync.config.settings import TabNames
+from hqsync.models import tables
 from hqsync.models.store import create_store_engine, migrate
-from hqsync.models.tables import (
-    Assessment,
-    Finding,
-    FindingChange,
-    Hospital,
-    RejectedRow,
-    SourceMemo,
-)
 from hqsync.sync.ingest import diff as diff_module
 from hqsync.sync.ingest import memo as memo_module
 from hqsync.sync.ingest.counts import UpsertCounts
@@ -96,29 +89,29 @@ def state(engine: sa.Engine, source: str) -> dict[str, Any]:
     """Everything the store holds of a source, without the source's name."""
     out: dict[str, Any] = {}
     with engine.connect() as conn:
-        for model in (Hospital, Assessment, Finding):
-            rows = conn.execute(sa.select(model).where(model.source == source)).mappings()
-            out[model.__tablename__] = sorted(
+        for table in (tables.hospitals, tables.assessments, tables.findings):
+            rows = conn.execute(sa.select(table).where(table.c.source == source)).mappings()
+            out[table.name] = sorted(
                 sorted((k, repr(v)) for k, v in row.items() if k != "source") for row in rows
             )
         changes = conn.execute(
             sa.select(
-                FindingChange.finding_id,
-                FindingChange.old_result,
-                FindingChange.new_result,
-                FindingChange.seen_at,
-                FindingChange.sheet_updated_at,
-            ).where(FindingChange.source == source)
+                tables.finding_changes.c.finding_id,
+                tables.finding_changes.c.old_result,
+                tables.finding_changes.c.new_result,
+                tables.finding_changes.c.seen_at,
+                tables.finding_changes.c.sheet_updated_at,
+            ).where(tables.finding_changes.c.source == source)
         )
         out["history"] = sorted(map(repr, changes))
         rejected = conn.execute(
             sa.select(
-                RejectedRow.tab,
-                RejectedRow.row_number,
-                RejectedRow.column,
-                RejectedRow.key,
-                RejectedRow.reason_en,
-            ).where(RejectedRow.source == source)
+                tables.rejected_rows.c.tab,
+                tables.rejected_rows.c.row_number,
+                tables.rejected_rows.c.column,
+                tables.rejected_rows.c.key,
+                tables.rejected_rows.c.reason_en,
+            ).where(tables.rejected_rows.c.source == source)
         )
         out["rejected"] = sorted(map(repr, rejected))
     return out
@@ -228,7 +221,8 @@ def test_after_a_hand_edit_of_the_store_a_sync_without_the_memo_repairs_it(engin
     base = finding_rows()
     sync(engine, "s", sheet(base), T0, memos=True)
     with engine.begin() as conn:
-        conn.execute(sa.delete(Finding).where(Finding.source == "s", Finding.finding_id == "F007"))
+        f = tables.findings.c
+        conn.execute(sa.delete(tables.findings).where(f.source == "s", f.finding_id == "F007"))
     edited = sheet([*base[:9], with_cell(base[9], 3, "Đạt"), *base[10:]])
     counts = sync(engine, "s", edited, T0 + timedelta(hours=1), memos=False)  # sync --force
     assert counts.findings.inserted == 1 and counts.findings.updated == 1  # F007 back, F009
@@ -237,7 +231,7 @@ def test_after_a_hand_edit_of_the_store_a_sync_without_the_memo_repairs_it(engin
 
 def _keys(engine: sa.Engine, source: str) -> list[tuple[str]]:
     with engine.connect() as conn:
-        query = sa.select(Finding.finding_id).where(Finding.source == source)
+        query = sa.select(tables.findings.c.finding_id).where(tables.findings.c.source == source)
         return [tuple(row) for row in conn.execute(query)]
 
 
@@ -257,7 +251,8 @@ def test_a_duplicate_of_a_settled_key_is_rejected_after_a_retry(engine):
         )
     sync(engine, "s", edited, T0 + timedelta(hours=1), memos=True)
     with engine.connect() as conn:
-        rejected = conn.execute(sa.select(RejectedRow.row_number, RejectedRow.key)).all()
+        r = tables.rejected_rows.c
+        rejected = conn.execute(sa.select(r.row_number, r.key)).all()
     assert rejected == [(32, "F030")]  # the later row; the earlier one (row 5) is kept
 
 
@@ -265,7 +260,7 @@ def test_every_sync_leaves_one_memo_per_source_that_describes_the_sheet(engine):
     base = finding_rows()
     sync(engine, "s", sheet(base), T0, memos=False)
     with engine.connect() as conn:
-        row = conn.execute(sa.select(SourceMemo)).mappings().one()
+        row = conn.execute(sa.select(tables.source_memos)).mappings().one()
     assert row["tab_kind"] == "findings" and row["live"] == 40
     assert len(row["rows"]) == 40 * memo_module.DIGEST_BYTES
     assert len(row["blocks"]) == 5 * memo_module.DIGEST_BYTES  # 40 rows, blocks of 8
@@ -458,6 +453,8 @@ def test_a_duplicate_the_sheet_keeps_does_not_throw_the_memo_away(
     assert retries == []
     with engine.connect() as conn:
         rejected = conn.execute(
-            sa.select(RejectedRow.row_number, RejectedRow.key).where(RejectedRow.source == "memo")
+            sa.select(tables.rejected_rows.c.row_number, tables.rejected_rows.c.key).where(
+                tables.rejected_rows.c.source == "memo"
+            )
         ).all()
     assert rejected == [(27, base[3][0])]

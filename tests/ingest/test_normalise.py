@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from hqsync.config.errors import StoreError
 from hqsync.config.settings import TabNames
 from hqsync.config.vocabulary import TAB_KINDS, TabKind
+from hqsync.models import tables
 from hqsync.models.source_rows import read_stored_rows, stored_hashes
-from hqsync.models.tables import Finding
 from hqsync.sync.ingest.normalise import _TabParser, normalise_source
 from hqsync.sync.ingest.rows import SourceRow, unparsed_row
 from hqsync.sync.ingest.store import upsert_source
@@ -103,11 +103,13 @@ def test_syncing_with_known_hashes_stores_the_same_as_a_full_parse(engine):
         b = upsert_source(conn, "b", normalise_source(source, TabNames(), rule_sets()), later)
     assert a == b
     assert parsed_keys(fast) == {"BV02", "F01", "F05"}
-    columns = [c for c in Finding.__table__.c if c.name != "source"]
+    columns = [c for c in tables.findings.c if c.name != "source"]
     with engine.connect() as conn:
         rows = {
             name: conn.execute(
-                sa.select(*columns).where(Finding.source == name).order_by(Finding.finding_id)
+                sa.select(*columns)
+                .where(tables.findings.c.source == name)
+                .order_by(tables.findings.c.finding_id)
             ).all()
             for name in ("a", "b")
         }
@@ -125,7 +127,9 @@ def test_stale_known_hashes_fail_the_sync_instead_of_losing_rows(engine):
         upsert_source(conn, "a", data, T0)
     with engine.connect() as conn:
         live = conn.execute(
-            sa.select(Finding.finding_id).where(Finding.source == "a", Finding.deleted.is_(False))
+            sa.select(tables.findings.c.finding_id).where(
+                tables.findings.c.source == "a", tables.findings.c.deleted.is_(False)
+            )
         )
         assert live.scalars().all() == ["F01"]
 

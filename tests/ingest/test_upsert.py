@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from hqsync.models import bulk, source_rows
+from hqsync.models import bulk, source_rows, tables
 from hqsync.models.bulk import insert_many, update_many
 from hqsync.models.source_rows import read_stored_rows
-from hqsync.models.tables import Assessment, Finding, FindingChange, Hospital, RejectedRow
 from hqsync.sync.ingest.counts import UpsertCounts
 from hqsync.sync.ingest.store import upsert_source
 from tests.ingest.catalogue import BV01, BV02, DG01, DG02, F01, F02, F03, F04
@@ -28,15 +27,16 @@ def sync(engine, data, now, source="cantho") -> UpsertCounts:
 
 def findings(engine, source="cantho"):
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(Finding).where(Finding.source == source)).mappings()
+        stmt = sa.select(tables.findings).where(tables.findings.c.source == source)
+        rows = conn.execute(stmt).mappings()
         return {r["finding_id"]: dict(r) for r in rows}
 
 
 def scoring_flags(engine, source="cantho"):
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.select(Assessment.assessment_id, Assessment.needs_scoring).where(
-                Assessment.source == source
+            sa.select(tables.assessments.c.assessment_id, tables.assessments.c.needs_scoring).where(
+                tables.assessments.c.source == source
             )
         )
         return {r[0]: r[1] for r in rows}
@@ -44,12 +44,13 @@ def scoring_flags(engine, source="cantho"):
 
 def clear_flags(engine):
     with engine.begin() as conn:
-        conn.execute(sa.update(Assessment).values(needs_scoring=False))
+        conn.execute(sa.update(tables.assessments).values(needs_scoring=False))
 
 
 def history(engine):
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(FindingChange).order_by(FindingChange.id)).mappings()
+        stmt = sa.select(tables.finding_changes).order_by(tables.finding_changes.c.id)
+        rows = conn.execute(stmt).mappings()
         return [
             (r["source"], r["finding_id"], r["old_result"], r["new_result"], r["seen_at"])
             for r in rows
@@ -58,7 +59,8 @@ def history(engine):
 
 def rejected(engine, source="cantho"):
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(RejectedRow).where(RejectedRow.source == source)).mappings()
+        stmt = sa.select(tables.rejected_rows).where(tables.rejected_rows.c.source == source)
+        rows = conn.execute(stmt).mappings()
         return [dict(r) for r in rows]
 
 
@@ -85,8 +87,9 @@ def test_first_sync_inserts_every_row_with_raw_values(engine):
     assert f02["row_number"] == 3 and not f02["deleted"]
     assert f02["first_seen_at"] == T0 and f02["changed_at"] == T0
     with engine.connect() as conn:
-        dg02 = conn.execute(sa.select(Assessment).where(Assessment.assessment_id == "DG02")).one()
-        bv01 = conn.execute(sa.select(Hospital).where(Hospital.hospital_id == "BV01")).one()
+        a, h = tables.assessments, tables.hospitals
+        dg02 = conn.execute(sa.select(a).where(a.c.assessment_id == "DG02")).one()
+        bv01 = conn.execute(sa.select(h).where(h.c.hospital_id == "BV01")).one()
     assert dg02.updated_at == datetime(2025, 4, 2, 5, 0, tzinfo=UTC)
     assert dg02.standard == "TT35" and dg02.needs_scoring
     assert bv01.has_obstetrics is True and bv01.ownership == "public"
@@ -128,7 +131,7 @@ def test_a_changed_result_updates_the_row_keeps_history_and_flags_its_assessment
     assert f02["updated_at"] == datetime(2026, 1, 6, 2, 0, tzinfo=UTC)
     assert history(engine) == [("cantho", "F02", "not_met", "met", T1)]
     with engine.connect() as conn:
-        change = conn.execute(sa.select(FindingChange)).one()
+        change = conn.execute(sa.select(tables.finding_changes)).one()
     assert change.sheet_updated_at == datetime(2026, 1, 6, 2, 0, tzinfo=UTC)
     assert scoring_flags(engine) == {"DG01": True, "DG02": False}
 
@@ -306,7 +309,7 @@ WRITTEN = [
 def test_bulk_writes_store_exactly_what_sqlalchemy_would(engine, driver_level, monkeypatch):
     """The driver-level executemany / COPY path (and the fallback for other drivers) against
     SQLAlchemy's own insert."""
-    table = Finding.__table__
+    table = tables.findings
     rows = [dict(r) for r in WRITTEN]
     if not driver_level:
         monkeypatch.setattr(bulk, "PLACEHOLDERS", {})

@@ -12,8 +12,7 @@ import sqlalchemy as sa
 from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.utils import neutralise_formula
 from hqsync.jobs.export import scores_csv_rows, scores_json
-from hqsync.models import reports, results
-from hqsync.models.tables import Assessment, Hospital
+from hqsync.models import reports, results, tables
 from hqsync.scoring import compare_assessments, report_levels, score_assessments
 from tests.scoring.factories import (
     assessment,
@@ -34,12 +33,12 @@ def _store_scored(engine, rule_sets, findings, standard, name="Bệnh viện 1")
     row = {"raw": {}, "extra": {}, "row_hash": "x", "first_seen_at": NOW, "changed_at": NOW}
     with engine.begin() as conn:
         conn.execute(
-            sa.insert(Hospital).values(
+            sa.insert(tables.hospitals).values(
                 source=SOURCE, hospital_id="h1", row_number=2, name=name, **row
             )
         )
         conn.execute(
-            sa.insert(Assessment).values(
+            sa.insert(tables.assessments).values(
                 source=SOURCE,
                 assessment_id="a1",
                 hospital_id="h1",
@@ -190,13 +189,13 @@ def _store_series(engine, rule_set):
     with engine.begin() as conn:
         for n, hospital in enumerate(("h1", "h2"), start=2):
             conn.execute(
-                sa.insert(Hospital).values(
+                sa.insert(tables.hospitals).values(
                     source=SOURCE, hospital_id=hospital, row_number=n, name=hospital, **row
                 )
             )
         for n, (ident, hospital, kind, day, status, _) in enumerate(SERIES, start=2):
             conn.execute(
-                sa.insert(Assessment).values(
+                sa.insert(tables.assessments).values(
                     source=SOURCE,
                     assessment_id=ident,
                     hospital_id=hospital,

@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hqsync.models import tables
 from hqsync.models.bulk import insert_many
-from hqsync.models.tables import RejectedRow
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
-TABLE = RejectedRow.__table__
+TABLE = tables.rejected_rows
 
 # Finite floats: PostgreSQL's JSON has no NaN or Infinity (nor have sheet cells).
 cells = st.one_of(

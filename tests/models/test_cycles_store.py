@@ -13,9 +13,9 @@ from hqsync.config.ruleset_loader import load_rule_sets
 from hqsync.config.settings import DatabaseSettings, Settings, SourceSettings
 from hqsync.config.vocabulary import AssessmentKind, Covers, DueState, Submission
 from hqsync.jobs.pipeline import Pipeline
+from hqsync.models import tables
 from hqsync.models.cycles import load_cycle_report, load_cycle_states
 from hqsync.models.store import open_store
-from hqsync.models.tables import Assessment
 from hqsync.scoring.cycles import Cycle, MonthDay
 from hqsync.sync.xlsx import write_source_workbook
 
@@ -95,8 +95,8 @@ def test_counts_from_the_store_and_an_unknown_standard(store):
 
 def test_deleted_assessments_do_not_count_and_no_cycles_reads_nothing(store):
     with store.begin() as conn:
-        conn.execute(sa.update(Assessment).where(Assessment.assessment_id == "a1").values(
-            deleted=True))  # fmt: skip
+        a = tables.assessments
+        conn.execute(sa.update(a).where(a.c.assessment_id == "a1").values(deleted=True))
     states = load_cycle_states(store, [QD], RULE_SETS, date(2026, 2, 1))
     (bv01,) = [s for s in states if s.hospital_id == "BV01"]
     assert bv01.self_state == Submission.MISSING

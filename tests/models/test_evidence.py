@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from hqsync.config.settings import SourceSettings
-from hqsync.models import evidence
-from hqsync.models.tables import EvidenceLink, Finding
+from hqsync.models import evidence, tables
 from hqsync.sync.evidence import RETRY_NOT_FOUND_AFTER, refresh_evidence_links
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
@@ -32,10 +31,10 @@ class Drive:
 def _findings(engine, cells: Mapping[str, tuple[str | None, str]]) -> None:
     """Replace the findings: finding id → (evidence, result)."""
     with engine.begin() as conn:
-        conn.execute(sa.delete(Finding))
+        conn.execute(sa.delete(tables.findings))
         for n, (fid, (cell, result)) in enumerate(cells.items()):
             conn.execute(
-                sa.insert(Finding).values(
+                sa.insert(tables.findings).values(
                     source="cantho", finding_id=fid, assessment_id="A1", item_code=f"X{n}",
                     result=result, evidence=cell, row_number=n + 2, raw={}, extra={},
                     row_hash="h", deleted=False, first_seen_at=T0, changed_at=T0,
@@ -45,7 +44,8 @@ def _findings(engine, cells: Mapping[str, tuple[str | None, str]]) -> None:
 
 def _cache(engine) -> dict[str, str | None]:
     with engine.connect() as conn:
-        return dict(conn.execute(sa.select(EvidenceLink.path, EvidenceLink.url)).all())
+        e = tables.evidence_links.c
+        return dict(conn.execute(sa.select(e.path, e.url)).all())
 
 
 def test_new_paths_are_looked_up_once_and_missing_ones_again_later(engine):

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from hqsync.models import results
-from hqsync.models.tables import Assessment, AssessmentScore, CriterionResult, Finding, Hospital
+from hqsync.models import results, tables
 
 NOW = datetime(2025, 6, 2, 8, 0, tzinfo=UTC)
 
@@ -99,12 +98,14 @@ def frames(criteria_details: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.Dat
 def test_criterion_details_are_stored_as_their_plain_json(engine, criteria_details):
     scores, criteria = frames(criteria_details)
     with engine.begin() as conn:
-        conn.execute(sa.delete(CriterionResult))
-        conn.execute(sa.delete(AssessmentScore))
+        conn.execute(sa.delete(tables.criterion_results))
+        conn.execute(sa.delete(tables.assessment_scores))
         assert results.save_scores(conn, scores, criteria, {"QD6858": "f"}, NOW) == 1
     with engine.begin() as conn:
         stored = conn.execute(
-            sa.select(sa.cast(CriterionResult.details, sa.Text)).order_by(CriterionResult.code)
+            sa.select(sa.cast(tables.criterion_results.c.details, sa.Text)).order_by(
+                tables.criterion_results.c.code
+            )
         ).scalars()
         assert list(stored) == [json.dumps(plain(d)) for d in criteria_details]
         # The same results again: the hash matches, nothing is rewritten.
@@ -116,18 +117,20 @@ def test_a_changed_result_replaces_the_stored_rows(engine, change):
     scores, criteria = frames([{"gaps": ["A1.1-2.1"], "met": 3}, {"gaps": [], "met": 4}])
     with engine.begin() as conn:
         assert results.save_scores(conn, scores, criteria, {"QD6858": "f"}, NOW) == 1
-        first = conn.execute(sa.select(AssessmentScore.result_hash)).scalar_one()
+        first = conn.execute(sa.select(tables.assessment_scores.c.result_hash)).scalar_one()
     if change == "status":
         criteria.loc[1, "status"] = "not_assessed"
     else:
         criteria.at[1, "details"] = {"gaps": ["A1.1-3.2"], "met": 4}
     with engine.begin() as conn:
         assert results.save_scores(conn, scores, criteria, {"QD6858": "f"}, NOW) == 1
-        assert conn.execute(sa.select(AssessmentScore.result_hash)).scalar_one() != first
+        assert conn.execute(sa.select(tables.assessment_scores.c.result_hash)).scalar_one() != first
         rows = conn.execute(
             sa.select(
-                CriterionResult.code, CriterionResult.status, CriterionResult.details
-            ).order_by(CriterionResult.code)
+                tables.criterion_results.c.code,
+                tables.criterion_results.c.status,
+                tables.criterion_results.c.details,
+            ).order_by(tables.criterion_results.c.code)
         ).all()
     assert len(rows) == 2
     assert (rows[1].status, rows[1].details) == (
@@ -185,11 +188,11 @@ def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
     ]
     with engine.begin() as conn:
         conn.execute(
-            sa.insert(Hospital),
+            sa.insert(tables.hospitals),
             [{**_source_row(2), "hospital_id": "h1", "has_obstetrics": True}],
         )
         conn.execute(
-            sa.insert(Assessment),
+            sa.insert(tables.assessments),
             [
                 {
                     **_source_row(n + 2),
@@ -203,7 +206,7 @@ def test_scoring_inputs_hold_every_live_finding_whatever_its_text(engine):
             ],
         )
         conn.execute(
-            sa.insert(Finding),
+            sa.insert(tables.findings),
             [
                 {
                     **_source_row(n + 2),
@@ -246,16 +249,16 @@ def test_score_details_are_stored_and_hashed_as_their_plain_json(engine, score_d
     scores.at[0, "details"] = score_details
     scores.at[0, "parts"] = parts
     with engine.begin() as conn:
-        conn.execute(sa.delete(CriterionResult))
-        conn.execute(sa.delete(AssessmentScore))
+        conn.execute(sa.delete(tables.criterion_results))
+        conn.execute(sa.delete(tables.assessment_scores))
         assert results.save_scores(conn, scores, criteria, {"QD6858": "f"}, NOW) == 1
         text = sa.Text
         stored = conn.execute(
             sa.select(
-                sa.cast(AssessmentScore.details, text),
-                sa.cast(AssessmentScore.parts, text),
-                sa.cast(AssessmentScore.level_counts, text),
-                AssessmentScore.result_hash,
+                sa.cast(tables.assessment_scores.c.details, text),
+                sa.cast(tables.assessment_scores.c.parts, text),
+                sa.cast(tables.assessment_scores.c.level_counts, text),
+                tables.assessment_scores.c.result_hash,
             )
         ).one()
     assert stored[:3] == (
@@ -308,9 +311,9 @@ def test_the_pipeline_scores_and_saves_without_importing_pandas(engine, db_url):
     import sys
 
     with engine.begin() as conn:
-        conn.execute(sa.insert(Hospital), [{**_source_row(2), "hospital_id": "h1"}])
+        conn.execute(sa.insert(tables.hospitals), [{**_source_row(2), "hospital_id": "h1"}])
         conn.execute(
-            sa.insert(Assessment),
+            sa.insert(tables.assessments),
             [
                 {
                     **_source_row(2),
@@ -323,7 +326,7 @@ def test_the_pipeline_scores_and_saves_without_importing_pandas(engine, db_url):
             ],
         )
         conn.execute(
-            sa.insert(Finding),
+            sa.insert(tables.findings),
             [
                 {
                     **_source_row(n + 2),
@@ -364,7 +367,10 @@ def test_the_pipeline_scores_and_saves_without_importing_pandas(engine, db_url):
     rule_sets = load_rule_sets()
     with engine.begin() as conn:
         stored = conn.execute(
-            sa.select(AssessmentScore.result_hash, sa.cast(AssessmentScore.details, sa.Text))
+            sa.select(
+                tables.assessment_scores.c.result_hash,
+                sa.cast(tables.assessment_scores.c.details, sa.Text),
+            )
         ).one()
         frames = score_assessments(*_scoring_frames(conn, [("src", "a1")]), rule_sets)
         fingerprints = {k: r.fingerprint for k, r in rule_sets.items()}

@@ -9,31 +9,31 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from hqsync.models import tables
 from hqsync.models.store import migrate
-from hqsync.models.tables import Base, Lease
 
 
 def test_migrations_match_models(engine):
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), tables.metadata)
     assert diff == [], "models changed without a migration: " + repr(diff)
 
 
 def test_migrate_is_idempotent(engine):
     migrate(engine)
-    tables = set(sa.inspect(engine).get_table_names())
-    assert {"hospitals", "assessments", "findings", "runs", "leases"} <= tables
+    names = set(sa.inspect(engine).get_table_names())
+    assert {"hospitals", "assessments", "findings", "runs", "leases"} <= names
 
 
 def test_timestamps_come_back_as_aware_utc(engine):
     local = datetime(2026, 1, 2, 10, 0, tzinfo=UTC).astimezone()
     with engine.begin() as conn:
         conn.execute(
-            sa.insert(Lease).values(
+            sa.insert(tables.leases).values(
                 name="x", holder="h", acquired_at=local, expires_at=local + timedelta(seconds=5)
             )
         )
-        row = conn.execute(sa.select(Lease.acquired_at)).scalar_one()
+        row = conn.execute(sa.select(tables.leases.c.acquired_at)).scalar_one()
     assert row == local
     assert row.tzinfo is not None
 
