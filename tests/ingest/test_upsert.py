@@ -333,7 +333,7 @@ def test_bulk_writes_store_exactly_what_sqlalchemy_would(engine, driver_level, m
 
 
 def test_an_update_of_rows_setting_different_columns_sets_each_rows_own(engine):
-    table = Finding.__table__
+    table = tables.findings
     with engine.begin() as conn:
         insert_many(conn, table, [dict(r) for r in WRITTEN])
     before = findings(engine, "bulk")
@@ -361,7 +361,7 @@ def test_an_update_of_rows_setting_different_columns_sets_each_rows_own(engine):
 def test_the_findings_indexes_are_the_ones_an_update_may_leave_alone():
     """`diff._leave_out_unchanged_indexed` leaves assessment_id and evidence out of an UPDATE
     that would not change them: a new index on another column must be added there too."""
-    indexed = {c.name for index in Finding.__table__.indexes for c in index.columns}
+    indexed = {c.name for index in tables.findings.indexes for c in index.columns}
     assert indexed == {"source", "assessment_id", "evidence"}
 
 
