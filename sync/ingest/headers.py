@@ -53,6 +53,18 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def column_index(letters: str) -> int:
+    """The 0-based index of the column spelt `letters` ('A' → 0, 'AA' → 26; any case)."""
+    number = 0
+    for letter in letters.upper():
+        if not "A" <= letter <= "Z":
+            raise ValueError(f"{letters!r} is not a column's letters")
+        number = number * 26 + ord(letter) - ord("A") + 1
+    if not number:
+        raise ValueError("a column's letters are not empty")
+    return number - 1
+
+
 _ALIAS_TABLES: dict[str, dict[str, str]] = {}
 
 

@@ -19,12 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lxml import etree
-from openpyxl.utils import column_index_from_string
+
+from hqsync.sync.ingest.headers import column_index
 
 log = logging.getLogger(__name__)
 
 MAX_COLUMN = "ZZ"
-MAX_COLUMNS = column_index_from_string(MAX_COLUMN)
+MAX_COLUMNS = column_index(MAX_COLUMN) + 1
 """Columns a source tab is read up to (702); every cell beyond is ignored with a warning."""
 EXCEL_CELL_LIMIT = 32_767
 """Characters an .xlsx cell holds, and the most the fast reader returns of one."""
@@ -63,7 +64,7 @@ def reaches_too_far(archive: zipfile.ZipFile, member: str) -> bool:
     match = _DIMENSION.search(head)
     if match is not None:
         last = (match.group(2) or match.group(1)).decode()
-        return bool(last) and column_index_from_string(last) > MAX_COLUMNS
+        return bool(last) and column_index(last) + 1 > MAX_COLUMNS
     return _FAR_REF.search(archive.read(member)) is not None
 
 

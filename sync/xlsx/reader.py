@@ -13,11 +13,11 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from openpyxl.utils import column_index_from_string, get_column_letter
 from python_calamine import CalamineError, CalamineWorkbook
 
 from hqsync.config.errors import SourceError
 from hqsync.config.utils import paused_gc
+from hqsync.sync.ingest.headers import column_index, column_letter
 from hqsync.sync.interfaces import CellValue, RawTab, SourceSnapshot
 from hqsync.sync.xlsx.bounds import EXCEL_CELL_LIMIT, bounded_copy, sheet_members
 
@@ -96,9 +96,9 @@ def _error_cells(path: Path, names: Sequence[str]) -> dict[str, dict[tuple[int, 
                 ref = _CELL_REF.search(match.group(1))
                 value = _VALUE.search(match.group(2))
                 if ref and value:
-                    cells[
-                        (int(ref.group(2)) - 1, column_index_from_string(ref.group(1).decode()) - 1)
-                    ] = value.group(1).decode("utf-8", "replace")
+                    cells[(int(ref.group(2)) - 1, column_index(ref.group(1).decode()))] = (
+                        value.group(1).decode("utf-8", "replace")
+                    )
             found[name] = cells
     return found
 
@@ -164,7 +164,7 @@ def _warn_full_cells(path: Path, tab: str, rows: Sequence[Sequence[CellValue]]) 
                     "with: longer text was cut",
                     path,
                     tab,
-                    get_column_letter(column),
+                    column_letter(column - 1),
                     row_number,
                     len(value),
                 )

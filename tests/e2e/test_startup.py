@@ -1,5 +1,6 @@
 """One-shot commands stay light: on a current store, `status`, `scores` and an unchanged `sync`
-never import the SQLAlchemy ORM (nor Alembic): the tables are Core tables (issue 14)."""
+never import the SQLAlchemy ORM (nor Alembic: the tables are Core tables), openpyxl or pandas
+(an unchanged workbook source is not read; the writers are imported when used) (issue 14)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hqsync.jobs.demo import demo_config, write_demo_source
 from hqsync.jobs.pipeline import Pipeline
 from hqsync.models.store import open_store
 
-HEAVY = ("sqlalchemy.orm", "alembic")
+HEAVY = ("sqlalchemy.orm", "alembic", "openpyxl", "pandas")
 """Modules a command on a current store has no use for."""
 
 _CHECK = f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\nassert not heavy, heavy\n"

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hqsync.config.errors import SourceError
 from hqsync.config.vocabulary import TabKind
 from hqsync.sync.ingest.contract import FIELDS
-from hqsync.sync.ingest.headers import column_letter, match_headers
+from hqsync.sync.ingest.headers import column_index, column_letter, match_headers
 from tests.ingest.catalogue import A_HEAD, H_HEAD
 
 
@@ -51,10 +51,6 @@ def test_aliases_and_english_headers_match_and_unknown_columns_are_extra():
     assert match.column("name") == "TEN BV"
 
 
-def test_column_letters():
-    assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
-
-
 @pytest.mark.parametrize(
     "header", ["Email lãnh đạo", "email", "E-mail", "Leader email", "EMAIL LANH DAO", "Thư điện tử"]
 )
@@ -63,10 +59,17 @@ def test_the_leaders_email_column_goes_by_many_names(header):
     assert match.fields["email"] == 2 and not match.extra
 
 
-def test_column_letters_are_the_spreadsheets():
-    from openpyxl.utils import get_column_letter
-
-    from hqsync.sync.ingest.headers import column_letter
+def test_column_letters_and_indexes_are_the_spreadsheets():
+    from openpyxl.utils import column_index_from_string, get_column_letter
 
     assert [column_letter(i) for i in (0, 25, 26, 701, 702)] == ["A", "Z", "AA", "ZZ", "AAA"]
     assert all(column_letter(i) == get_column_letter(i + 1) for i in range(18_278))
+    assert all(column_index(column_letter(i)) == i for i in range(18_278))
+    assert column_index("XFD") == column_index_from_string("XFD") - 1 == 16_383
+    assert column_index("ab") == 27
+
+
+@pytest.mark.parametrize("letters", ["", "A1", "Ä", "A B"])
+def test_what_is_not_a_columns_letters_is_refused(letters):
+    with pytest.raises(ValueError, match="column"):
+        column_index(letters)
