@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import chain, islice
+from operator import gt, itemgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -189,11 +190,10 @@ def score_columns(
         ),
         rule_sets=rule_sets,
     )
-    criteria = {c: [v for part in parts for v in part[c]] for c in CRITERIA_COLUMNS}
-    order = sorted(
-        range(len(criteria["assessment_key"])), key=criteria["assessment_key"].__getitem__
-    )
-    if order != list(range(len(order))):  # a stable sort, as score_assessments's
+    criteria = {c: list(chain.from_iterable(part[c] for part in parts)) for c in CRITERIA_COLUMNS}
+    keys_of = criteria["assessment_key"]
+    if any(map(gt, keys_of, islice(keys_of, 1, None))):  # a stable sort, as score_assessments's
+        order = sorted(range(len(keys_of)), key=keys_of.__getitem__)
         criteria = {c: [values[n] for n in order] for c, values in criteria.items()}
     return ScoreColumns(scores=score_rows, criteria=criteria)
 

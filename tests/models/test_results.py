@@ -376,3 +376,53 @@ def test_the_pipeline_scores_and_saves_without_importing_pandas(engine, db_url):
         fingerprints = {k: r.fingerprint for k, r in rule_sets.items()}
         assert results.save_scores(conn, frames.scores, frames.criteria, fingerprints, NOW) == 0
     assert stored.result_hash and json.loads(stored[1])["duplicate_findings"] == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    details,
+    st.tuples(
+        st.one_of(st.none(), st.floats(allow_infinity=False), st.floats(-5, 5).map(np.float64)),
+        st.one_of(st.none(), st.booleans(), st.booleans().map(np.bool_)),
+        st.one_of(st.none(), st.text(max_size=6)),
+        st.text(max_size=6),
+        st.integers(0, 300).map(np.int64),
+    ),
+)
+def test_a_score_row_is_the_json_of_its_plain_values(row_details, values):
+    """`score_row`'s stored JSON texts are `json.dumps` of the plain values, and the text it
+    hashes is the plain row as sorted, compact JSON, whatever the scalars' types."""
+    from hqsync.models.result_rows import SCORE_JSON, score_row
+
+    score, passed, band, text, n = values
+
+    record = {
+        "standard": f"S{text}",
+        "method": "levels",
+        "score": score,
+        "passed": passed,
+        "band": band,
+        "applicable": n,
+        "assessed": n,
+        "level_counts": {"1": n},
+        "parts": {text: score},
+        "details": row_details,
+    }
+    row, hashed = score_row(f"src{text}", f"a\x01{text}", record, f"f{text}")
+    as_plain = {
+        "source": f"src{text}",
+        "assessment_id": f"a\x01{text}",
+        "standard": f"S{text}",
+        "method": "levels",
+        "score": None if score is None or math.isnan(score) else float(score),
+        "passed": None if passed is None else bool(passed),
+        "band": band,
+        "applicable": int(n),
+        "assessed": int(n),
+        "level_counts": {"1": int(n)},
+        "parts": plain({text: score}),
+        "details": plain(row_details),
+        "rule_set_fingerprint": f"f{text}",
+    }
+    assert [row[name] for name in SCORE_JSON] == [json.dumps(as_plain[n]) for n in SCORE_JSON]
+    assert hashed == json.dumps(as_plain, sort_keys=True, separators=(",", ":"))
