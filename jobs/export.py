@@ -9,6 +9,8 @@ is neutralised (`hqsync.config.utils.neutralise_formula`).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -102,6 +104,17 @@ def _level_counts(counts: Mapping[str, Any], rule_set: RuleSet | None) -> dict[s
     if not levels:
         levels = levels_of(max(int(n) for n in counts))
     return {str(n): int(counts.get(str(n), 0)) for n in levels}
+
+
+def scores_csv(records: Sequence[Mapping[str, Any]], levels: Sequence[int] = ()) -> str:
+    """`scores_csv_rows` as CSV text, the header first (what `hqsync scores --format csv`
+    prints)."""
+    buffer = io.StringIO()
+    header, rows = scores_csv_rows(records, levels)
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def scores_csv_rows(
