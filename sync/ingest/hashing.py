@@ -132,6 +132,22 @@ def row_digests(contexts: Sequence[bytes], rows: Sequence[Sequence[CellValue]]) 
         return None
 
 
+def context_digests(
+    prefix: str, contexts: Sequence[str | None], rows: Sequence[Sequence[CellValue]]
+) -> list[str]:
+    """`row_hash(prefix + context, row)` of each (non-empty) row in its context, "" for a row
+    whose context is None: a tab at a time in C (`row_digests`) unless some row is not the
+    common case, then row by row (the same digests)."""
+    prefixes = {c: context_bytes(prefix + c) for c in set(contexts) if c is not None}
+    found = row_digests([b"" if c is None else prefixes[c] for c in contexts], rows)
+    if found is None:
+        return [
+            "" if c is None else row_digest(context_hasher(prefix + c), row)
+            for c, row in zip(contexts, rows, strict=True)
+        ]
+    return [digest if c is not None else "" for digest, c in zip(found, contexts, strict=True)]
+
+
 def row_hash(context: str, row: Sequence[CellValue]) -> str:
     """A stable hash of a row's cells and of everything else its parsed fields depend on.
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from hashlib import blake2b
 from itertools import chain, compress, count, islice, repeat
+from operator import itemgetter
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -44,7 +44,7 @@ from hqsync.sync.ingest.columnar import (
     unique_rows,
 )
 from hqsync.sync.ingest.contract import FIELDS, REQUIRED_VALUES, ROW_NOUNS
-from hqsync.sync.ingest.hashing import context_hasher, row_digest, tab_context
+from hqsync.sync.ingest.hashing import context_digests, tab_context
 from hqsync.sync.ingest.headers import HeaderMatch, match_headers
 from hqsync.sync.ingest.limits import FIELD_LENGTHS, key_cell_problem, length_problems
 from hqsync.sync.ingest.locale import SourceLocale, source_locale
@@ -219,6 +219,10 @@ def _read_tabs(
     return read
 
 
+_cells_of = itemgetter(1)
+"""(row number, cells) → cells."""
+
+
 class _TabParser:
     """Parses one tab's rows: unchanged rows by their hash alone, the others cell by cell.
 
@@ -313,17 +317,13 @@ class _TabParser:
                 self._parse_all(self.columns)
                 columns = ParentColumns(self.tab.kind, self.key_field, self._column_holding)
                 return stored, Parents(parents, columns), scan
-        hashers: dict[str, blake2b] = {}
-        for row_number, row in self._visiting():
-            if not row:
-                continue
-            context = context_of(row)
-            digest = ""
+        visited = [pair for pair in self._visiting() if pair[1]]  # empty rows are no records
+        rows = list(map(_cells_of, visited))
+        contexts = list(map(context_of, rows))
+        texts = [None if c is None else c[0] for c in contexts]
+        digests = context_digests(prefix, texts, rows)  # hashed a tab at a time, in C
+        for (row_number, row), context, digest in zip(visited, contexts, digests, strict=True):
             if context is not None:
-                hasher = hashers.get(context[0])
-                if hasher is None:
-                    hasher = hashers[context[0]] = context_hasher(prefix + context[0])
-                digest = row_digest(hasher, row)
                 if in_place is not None and in_place.settled_in_place(row_number - 2, digest):
                     continue  # same cells, same context, same place as the stored row
                 known_key = known_by_hash.get(digest)
