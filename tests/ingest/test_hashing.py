@@ -18,6 +18,7 @@ from hqsync.config.vocabulary import TAB_KINDS, TabKind
 from hqsync.sync.ingest.hashing import (
     HASH_VERSION,
     context_bytes,
+    context_digests,
     row_digests,
     row_hash,
     rule_set_context,
@@ -142,3 +143,15 @@ def test_rows_hashed_a_tab_at_a_time_hash_as_one_by_one():
 @pytest.mark.parametrize("last", [None, "", date(2025, 1, 2)])
 def test_rows_a_tab_cannot_hash_at_once_are_left_to_one_by_one(last):
     assert row_digests([b"c", b"c"], [("a", 1), ("b", last)]) is None
+
+
+@pytest.mark.parametrize("last", ["z", None, "", date(2025, 1, 2)])
+def test_rows_hashed_in_their_contexts_hash_as_one_by_one_on_either_road(last):
+    """`context_digests` (a tab at a time, or row by row when a row ends empty or holds a
+    date): each row's `row_hash` in the prefix and its own context; "" without a context."""
+    rows = [("F01", "Đạt", 45700.5), ["F02", None, last], ("F03", True), ("F04", 10**30)]
+    contexts = ["ctx", "khác ✓", None, "ctx"]
+    expected = [
+        row_hash("tab|" + c, row) if c is not None else "" for c, row in zip(contexts, rows, strict=True)
+    ]
+    assert context_digests("tab|", contexts, rows) == expected
