@@ -152,6 +152,7 @@ def test_rows_hashed_in_their_contexts_hash_as_one_by_one_on_either_road(last):
     rows = [("F01", "Đạt", 45700.5), ["F02", None, last], ("F03", True), ("F04", 10**30)]
     contexts = ["ctx", "khác ✓", None, "ctx"]
     expected = [
-        row_hash("tab|" + c, row) if c is not None else "" for c, row in zip(contexts, rows, strict=True)
+        row_hash("tab|" + c, row) if c is not None else ""
+        for c, row in zip(contexts, rows, strict=True)
     ]
     assert context_digests("tab|", contexts, rows) == expected
