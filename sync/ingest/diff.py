@@ -245,9 +245,9 @@ def plan_tab(
 ) -> TabDiff:
     """The writes, counts and touched assessments of one tab.
 
-    `before` gives the stored result and assessment of the findings `history_keys` names
-    (empty for other tabs); `rejected` and `settled_count` count the tab's rejected rows and
-    the rows the memo settled (left out of the comparison)."""
+    `before` gives the stored result, assessment and evidence of the findings `history_keys`
+    names (empty for other tabs); `rejected` and `settled_count` count the tab's rejected rows
+    and the rows the memo settled (left out of the comparison)."""
     is_assessment = kind == TabKind.ASSESSMENTS
     inserts = NewRows(comparison.inserts, source=source, now=now, is_assessment=is_assessment)
     updates = []

@@ -224,7 +224,8 @@ def _sync_tab(
     tombstones = diff.tombstone_keys(vanished, rejected)
     before: dict[str, FindingBefore] = {}
     if kind == TabKind.FINDINGS:
-        # What the changed findings held before: for their history and their assessments.
+        # What the changed findings held before: for their history, their assessments and
+        # the indexed columns an update need not set.
         keys = diff.history_keys(comparison, tombstones)
         before = source_rows.findings_before(conn, source, keys)
     result = diff.plan_tab(
