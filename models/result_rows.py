@@ -49,12 +49,8 @@ def score_row(
         "rule_set_fingerprint": fingerprint,
     }
     try:
-        texts = _score_texts(row)
-        if texts is None:
-            hashed = _HASHED_JSON(row)
-            stored = [_STORED_JSON(row[name]) for name in SCORE_JSON]
-        else:
-            hashed, stored = texts
+        hashed = _HASHED_JSON(row)
+        stored = [_STORED_JSON(row[name]) for name in SCORE_JSON]
     except (TypeError, ValueError):
         for name in SCORE_JSON:
             row[name] = _jsonable(row[name])
@@ -62,49 +58,6 @@ def score_row(
         stored = [json.dumps(row[name]) for name in SCORE_JSON]
     row.update(zip(SCORE_JSON, stored, strict=True))
     return row, hashed
-
-
-_SCORE_TEXT = (
-    '{{"applicable":{},"assessed":{},"assessment_id":{},"band":{},"details":{},'
-    '"level_counts":{},"method":{},"parts":{},"passed":{},"rule_set_fingerprint":{},'
-    '"score":{},"source":{},"standard":{}}}'
-).format
-"""A score row's text as `_HASHED_JSON` gives it (keys sorted), from its values' texts."""
-_CONSTANTS = {None: "null", True: "true", False: "false"}
-
-
-def _score_texts(row: Mapping[str, Any]) -> tuple[str, list[str]] | None:
-    """`_HASHED_JSON(row)` and `[_STORED_JSON(row[name]) for name in SCORE_JSON]`, each JSON
-    value encoded once (its separators marked, see `_separated_encoder`); None when a value
-    is not of the types `score_row` makes (then the encoders are asked)."""
-    texts = {name: "".join(_SEPARATED_JSON(row[name], 0)) for name in SCORE_JSON}
-    score, band, passed = row["score"], row["band"], row["passed"]
-    strings = (row["assessment_id"], row["method"], row["rule_set_fingerprint"])
-    if (
-        not (score is None or (type(score) is float and math.isfinite(score)))
-        or not (band is None or type(band) is str)
-        or not (passed is None or type(passed) is bool)
-        or not all(type(v) is int for v in (row["applicable"], row["assessed"]))
-        or not all(type(v) is str for v in (*strings, row["source"], row["standard"]))
-    ):
-        return None
-    compact = {name: text.replace("\x00", "") for name, text in texts.items()}
-    hashed = _SCORE_TEXT(
-        int.__repr__(row["applicable"]),
-        int.__repr__(row["assessed"]),
-        encode_basestring_ascii(row["assessment_id"]),
-        "null" if band is None else encode_basestring_ascii(band),
-        compact["details"],
-        compact["level_counts"],
-        encode_basestring_ascii(row["method"]),
-        compact["parts"],
-        _CONSTANTS[passed],
-        encode_basestring_ascii(row["rule_set_fingerprint"]),
-        "null" if score is None else float.__repr__(score),
-        encode_basestring_ascii(row["source"]),
-        encode_basestring_ascii(row["standard"]),
-    )
-    return hashed, [texts[name].replace("\x00", " ") for name in SCORE_JSON]
 
 
 def _not_plain(value: Any) -> Any:
@@ -150,12 +103,6 @@ def _separated_encoder() -> Callable[[Any, int], Any]:
     escaped = _Escaped().__getitem__
     return make_encoder(None, _not_plain, escaped, None, ":\x00", ",\x00", True, False, False)
 
-
-_SEPARATED_JSON = make_encoder(
-    None, _not_plain, encode_basestring_ascii, None, ":\x00", ",\x00", True, False, False
-)
-"""`_separated_encoder`'s encoder without its memo of texts (a score row's strings repeat
-little)."""
 
 _CRITERION_TEXT = (
     '{{"assessment_id":{},"code":{},"details":{},"level":{},"source":{},"status":{},"value":{}}}'
