@@ -39,9 +39,11 @@ def paused_gc() -> Iterator[None]:
         if was_enabled:
             # What was built meanwhile joins the oldest generation, checked at the next full
             # collection: left young, the first collection after the pause walked all of it
-            # (a tenth of a second after `hqsync score`).
-            gc.freeze()
-            gc.unfreeze()
+            # (a tenth of a second after `hqsync score`). Not when something else froze
+            # objects: unfreezing would hand them back to the collector too.
+            if not gc.get_freeze_count():
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 

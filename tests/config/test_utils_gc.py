@@ -27,3 +27,16 @@ def test_the_collector_is_paused_then_back_and_still_frees_cycles_made_meanwhile
     assert gc.get_freeze_count() == 0
     gc.collect()
     assert gone() is None
+
+
+def test_what_was_frozen_before_a_pause_stays_frozen():
+    kept = [_Node() for _ in range(10)]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with paused_gc():
+            _ = [_Node() for _ in range(10)]
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+    del kept
